@@ -1,0 +1,80 @@
+// voxflow: the executable. Dispatches to sub-commands; turns errors into one line and an exit
+// code (2 bad input/usage, 1 internal, 130 cancelled) on every rank, never a hang.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <map>
+
+#include "apps/commands.hpp"
+#include "src/core/error.hpp"
+#include "voxflow/version.hpp"
+
+namespace {
+
+std::string g_command_line;
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "voxflow %s: quantitative imaging maps with MPI + Kokkos\n"
+               "usage: voxflow <command> [options]   (voxflow <command> --help for its options)\n"
+               "commands:\n"
+               "  kinetics   voxel-wise PROXYL extended-model kinetic maps (kb, kd, knt, ...)\n"
+               "  phantom    write the built-in digital reference object (multi-frame DICOM + truth)\n"
+               "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
+               "  version    print the version\n",
+               voxflow::kVersion);
+}
+
+}  // namespace
+
+namespace voxflow::apps {
+const std::string& command_line() { return g_command_line; }
+void set_command_line(int argc, char** argv) {
+  g_command_line.clear();
+  for (int i = 0; i < argc; ++i) {
+    if (i) g_command_line += ' ';
+    g_command_line += argv[i];
+  }
+}
+}  // namespace voxflow::apps
+
+int main(int argc, char** argv) {
+  using namespace voxflow;
+  apps::set_command_line(argc, argv);
+  Runtime runtime(argc, argv);
+  Comm comm;
+  int rc = 0;
+  try {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+      if (comm.is_root()) usage(argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    apps::Args args(argv + 2, argv + argc);
+    static const std::map<std::string, int (*)(const apps::Args&, const Comm&)> table = {
+        {"info", apps::cmd_info}, {"phantom", apps::cmd_phantom}, {"kinetics", apps::cmd_kinetics}};
+    if (cmd == "version" || cmd == "--version") {
+      if (comm.is_root()) std::printf("voxflow %s\n", kVersion);
+      return 0;
+    }
+    auto it = table.find(cmd);
+    if (it == table.end()) throw UsageError("unknown command '" + cmd + "' (try: voxflow --help)");
+    rc = it->second(args, comm);
+  } catch (const Error& e) {
+    // A follower rank's "rank N failed" stays quiet: the failing rank printed the real line.
+    const bool follower = std::strncmp(e.what(), "rank ", 5) == 0 && std::strstr(e.what(), " failed (see");
+    if (!follower && (comm.is_root() || e.exit_code() != 2 || comm.size() == 1 || true))
+      std::fprintf(stderr, "voxflow: error: %s\n", e.what());
+    rc = e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "voxflow: internal error: %s\n", e.what());
+    std::fflush(stderr);
+    // an unexpected exception may leave other ranks inside a collective: end them all
+    if (comm.size() > 1) abort_all("voxflow: aborting all ranks", 1);
+    rc = 1;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  return rc;
+}

@@ -1,0 +1,45 @@
+# FindNIFTI: nifti_clib (NIfTI-1/2 reference library) as one target NIFTI::nifti2.
+# The package's own CMake config is tried first (Spack installs it correctly). Debian 12's
+# (nifti_clib 3.0.1) names /usr/lib/libznz.so.3.0.0 and tools that are not installed, so
+# when it fails we look for nifti2_io.h under include/nifti and the libraries nifti2 and znz.
+# Debian's broken config stops CMake with a FATAL_ERROR inside its targets file, so look
+# before leaping: use the config only when every file its targets name exists.
+find_file(_VF_NIFTI_CONFIG NIFTIConfig.cmake PATH_SUFFIXES cmake/NIFTI share/cmake/NIFTI lib/cmake/NIFTI NO_CACHE)
+set(_vf_nifti_config_ok FALSE)
+if(_VF_NIFTI_CONFIG)
+  get_filename_component(_vf_dir "${_VF_NIFTI_CONFIG}" DIRECTORY)
+  file(GLOB _vf_cfgs "${_vf_dir}/NIFTITargets-*.cmake")
+  set(_vf_nifti_config_ok TRUE)
+  foreach(_f IN LISTS _vf_cfgs)
+    file(STRINGS "${_f}" _vf_locs REGEX "IMPORTED_LOCATION")
+    foreach(_l IN LISTS _vf_locs)
+      string(REGEX REPLACE ".*\"(.*)\".*" "\\1" _p "${_l}")
+      get_filename_component(_vf_prefix "${_vf_dir}/../../.." ABSOLUTE)
+      string(REPLACE "\${_IMPORT_PREFIX}" "${_vf_prefix}" _p "${_p}")
+      if(NOT EXISTS "${_p}")
+        set(_vf_nifti_config_ok FALSE)
+      endif()
+    endforeach()
+  endforeach()
+endif()
+if(_vf_nifti_config_ok)
+  find_package(NIFTI CONFIG QUIET)
+  if(TARGET NIFTI::nifti2)
+    set(NIFTI_FOUND TRUE)
+    return()
+  endif()
+endif()
+find_package(ZLIB REQUIRED)
+find_path(NIFTI_INCLUDE_DIR nifti2_io.h PATH_SUFFIXES nifti)
+find_library(NIFTI_NIFTI2_LIBRARY nifti2)
+find_library(NIFTI_ZNZ_LIBRARY znz)
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(NIFTI REQUIRED_VARS NIFTI_NIFTI2_LIBRARY NIFTI_ZNZ_LIBRARY NIFTI_INCLUDE_DIR)
+if(NIFTI_FOUND AND NOT TARGET NIFTI::nifti2_vf)
+  add_library(NIFTI::nifti2_vf INTERFACE IMPORTED)
+  set_target_properties(NIFTI::nifti2_vf PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${NIFTI_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${NIFTI_NIFTI2_LIBRARY};${NIFTI_ZNZ_LIBRARY};ZLIB::ZLIB;m")
+  add_library(NIFTI::nifti2 ALIAS NIFTI::nifti2_vf)
+endif()
+mark_as_advanced(NIFTI_INCLUDE_DIR NIFTI_NIFTI2_LIBRARY NIFTI_ZNZ_LIBRARY)

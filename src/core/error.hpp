@@ -1,0 +1,44 @@
+#pragma once
+// voxflow::Error and its subclasses. main() turns each into one line on stderr and an exit
+// code: 2 for bad input or usage, 1 for internal faults, 130 when cancelled (DESIGN.md).
+#include <stdexcept>
+#include <string>
+
+namespace voxflow {
+
+/// Base of every error voxflow throws on purpose. exit_code() is what the process returns.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what, int exit_code = 1)
+      : std::runtime_error(what), exit_code_(exit_code) {}
+  int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+/// Bad input data: unreadable/malformed file, wrong shape, inconsistent options. Exit 2.
+class InputError : public Error {
+ public:
+  explicit InputError(const std::string& what) : Error(what, 2) {}
+};
+
+/// Bad command line usage (unknown option, missing argument). Exit 2.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& what) : Error(what, 2) {}
+};
+
+/// A fault inside voxflow or a library it calls (MPI, HDF5) that is not the input's fault. Exit 1.
+class InternalError : public Error {
+ public:
+  explicit InternalError(const std::string& what) : Error(what, 1) {}
+};
+
+/// The user (SIGINT) or the batch system (SIGTERM/SIGUSR1) cancelled the run. Exit 130.
+class CancelledError : public Error {
+ public:
+  explicit CancelledError(const std::string& what) : Error(what, 130) {}
+};
+
+}  // namespace voxflow
