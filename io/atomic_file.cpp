@@ -1,0 +1,61 @@
+#include "io/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "src/core/error.hpp"
+
+namespace voxflow::io {
+
+std::string temp_name_for(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(temp_name_for(path)) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd_ < 0) throw InputError("cannot create " + path + ": " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!done_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::write(const void* data, std::size_t bytes, std::size_t offset) {
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t w = ::pwrite(fd_, p, bytes, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw InternalError("write to " + tmp_ + " failed: " + std::strerror(errno));
+    }
+    p += w;
+    offset += static_cast<std::size_t>(w);
+    bytes -= static_cast<std::size_t>(w);
+  }
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0 && errno != EINVAL) throw InternalError("fsync " + tmp_ + ": " + std::strerror(errno));
+  ::close(fd_);
+  fd_ = -1;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw InternalError("cannot rename " + tmp_ + " to " + path_ + ": " + std::strerror(errno));
+  done_ = true;
+}
+
+void AtomicFile::release() {
+  ::close(fd_);
+  fd_ = -1;
+  done_ = true;
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), text.size(), 0);
+  f.commit();
+}
+
+}  // namespace voxflow::io

@@ -1,0 +1,38 @@
+#pragma once
+// A file that appears under its final name only when complete (DESIGN.md "Outputs appear atomically").
+#include <cstddef>
+#include <string>
+
+namespace voxflow::io {
+
+/// Opens "<path>.tmp-<pid>" for writing. write() at explicit offsets; commit() flushes and renames
+/// to `path`; the destructor removes the temporary if commit() was not called. release() keeps
+/// the temporary file (closed) for a caller that finishes it some other way (e.g. other MPI ranks
+/// write into it before the rename).
+/// Throws InputError when the temporary cannot be created (folder missing or not writable),
+/// InternalError on a failed write or rename.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, std::size_t bytes, std::size_t offset);
+  void commit();
+  void release();
+  const std::string& temp_path() const { return tmp_; }
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool done_ = false;
+};
+
+/// Temporary name used for `path` by this process: "<path>.tmp-<pid>".
+std::string temp_name_for(const std::string& path);
+
+/// Text file written atomically (summary.yaml, CSV).
+void write_text_atomic(const std::string& path, const std::string& text);
+
+}  // namespace voxflow::io

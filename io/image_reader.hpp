@@ -1,0 +1,26 @@
+#pragma once
+// One entry point for the image formats voxflow reads: picks NIfTI, DICOM or voxflow HDF5.
+#include <string>
+
+#include "io/dicom_reader.hpp"
+#include "io/image_info.hpp"
+#include "src/core/distributed_volume.hpp"
+
+namespace voxflow::io {
+
+enum class ImageFormat { Nifti, Dicom, Hdf5 };
+
+/// Format of `path`: a folder is a DICOM series; .nii / .nii.gz / .hdr NIfTI; .h5 / .hdf5 HDF5;
+/// otherwise the file's magic ("DICM" at byte 128, the HDF5 signature, a NIfTI sizeof_hdr of 348
+/// or 540). Throws InputError for a missing path, an empty file, or an unknown format.
+ImageFormat detect_format(const std::string& path);
+const char* format_name(ImageFormat f);
+
+/// Header of a NIfTI or DICOM image (HDF5 info: read_h5_info).
+ImageInfo read_image_info(const std::string& path, ImageFormat fmt, const DicomReadOptions& dicom = {});
+
+/// The rank's slab (+ halo planes) of a NIfTI or DICOM series as [x, y, z, t] float32.
+Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
+                       const DicomReadOptions& dicom = {});
+
+}  // namespace voxflow::io
