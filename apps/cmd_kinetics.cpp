@@ -278,6 +278,7 @@ int cmd_kinetics(const Args& args, const Comm& comm) {
       std::fprintf(stderr, "voxflow kinetics: stopped by %s after %lld of %lld voxels; to continue:\n  %s\n",
                    signal_name(sig), static_cast<long long>(run.voxels_resumed + run.voxels_fitted),
                    static_cast<long long>(run.voxels_total), resume_cmd.c_str());
+    if (!comm.is_root()) throw PeerFailure(0, 130);
     throw CancelledError("cancelled by " + std::string(signal_name(sig)) + " (checkpoint saved in " + ckpt + ")");
   }
   if (comm.is_root()) {

@@ -61,11 +61,14 @@ int main(int argc, char** argv) {
     auto it = table.find(cmd);
     if (it == table.end()) throw UsageError("unknown command '" + cmd + "' (try: voxflow --help)");
     rc = it->second(args, comm);
+  } catch (const PeerFailure& e) {
+    rc = e.exit_code();  // the failing rank printed the line
+  } catch (const UsageError& e) {
+    // the same on every rank: say it once
+    if (comm.is_root()) std::fprintf(stderr, "voxflow: error: %s\n", e.what());
+    rc = e.exit_code();
   } catch (const Error& e) {
-    // A follower rank's "rank N failed" stays quiet: the failing rank printed the real line.
-    const bool follower = std::strncmp(e.what(), "rank ", 5) == 0 && std::strstr(e.what(), " failed (see");
-    if (!follower && (comm.is_root() || e.exit_code() != 2 || comm.size() == 1 || true))
-      std::fprintf(stderr, "voxflow: error: %s\n", e.what());
+    std::fprintf(stderr, "voxflow: error: %s\n", e.what());
     rc = e.exit_code();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "voxflow: internal error: %s\n", e.what());

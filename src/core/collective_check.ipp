@@ -25,12 +25,10 @@ void collective_check(const Comm& comm, F&& f) {
     code = 1;
   }
   auto [who, who_code] = detail::agree_on_failure(comm, static_cast<bool>(err), code);
-  if (err) std::rethrow_exception(err);
-  if (who >= 0) {
-    const std::string msg = "rank " + std::to_string(who) + " failed (see its message)";
-    // Quiet follower: main() prints only the root's message or the failing rank's own.
-    throw Error(msg, who_code);
-  }
+  // Only the lowest failing rank reports its own error; every other rank (failed the same way
+  // or not) throws a quiet PeerFailure, so the user reads one line, not one per rank.
+  if (who >= 0 && who == comm.rank()) std::rethrow_exception(err);
+  if (who >= 0) throw PeerFailure(who, who_code);
 }
 
 }  // namespace voxflow

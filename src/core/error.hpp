@@ -41,4 +41,13 @@ class CancelledError : public Error {
   explicit CancelledError(const std::string& what) : Error(what, 130) {}
 };
 
+/// Thrown on the ranks that did not fail themselves when another rank failed (see
+/// collective_check): carries that rank's exit code; main() prints nothing for it, since the
+/// failing rank printed the one line that explains.
+class PeerFailure : public Error {
+ public:
+  PeerFailure(int failing_rank, int exit_code)
+      : Error("rank " + std::to_string(failing_rank) + " failed", exit_code) {}
+};
+
 }  // namespace voxflow

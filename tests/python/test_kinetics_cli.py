@@ -1,0 +1,243 @@
+"""End-to-end runs of `voxflow phantom` and `voxflow kinetics`, read back with independent
+readers (numpy, nibabel, h5py, pydicom, yaml), under 1, 2 and 3 MPI ranks."""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import h5py
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+import yaml
+
+VF = os.environ.get("VOXFLOW_BIN", "voxflow")
+MPIRUN = os.environ.get("VOXFLOW_MPIRUN", "mpirun")
+MAPS9 = ["kb", "kd", "knt", "A0", "A1", "A2", "t0", "tmax", "r_squared"]
+
+
+def run(args, np_=None, **kw):
+    cmd = ([MPIRUN, "-np", str(np_), VF] if np_ else [VF]) + [str(a) for a in args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+
+
+def check_ok(r):
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
+@pytest.fixture(scope="module")
+def work():
+    with tempfile.TemporaryDirectory(prefix="vf_kin_") as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def small_phantom(work):
+    out = os.path.join(work, "ph")
+    check_ok(run(["phantom", "-o", out, "--nx", 24, "--ny", 20, "--nz", 5, "--nt", 40]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_runs(work, small_phantom):
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    outs = {}
+    for n in (1, 2, 3):
+        o = os.path.join(work, f"k{n}")
+        check_ok(run(["kinetics", "--dicom", dcm, "--pixel-level-maps", "-o", o, "--no-progress"], np_=n))
+        outs[n] = o
+    return outs
+
+
+def dicom_affine_ras(path):
+    """RAS affine of a multi-frame file from its tags (voxel (i=column, j=row, k=slice))."""
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    iop = np.array([float(v) for v in ds.ImageOrientationPatient])
+    ipp = np.array([float(v) for v in ds.ImagePositionPatient])
+    dy, dx = (float(v) for v in ds.PixelSpacing)
+    dz = float(getattr(ds, "SpacingBetweenSlices", 0) or ds.SliceThickness)
+    row, col = iop[:3], iop[3:]
+    normal = np.cross(row, col)
+    a = np.eye(4)
+    a[:3, 0] = row * dx
+    a[:3, 1] = col * dy
+    a[:3, 2] = normal * dz
+    a[:3, 3] = ipp
+    return np.diag([-1, -1, 1, 1]) @ a
+
+
+def test_phantom_files(small_phantom):
+    ds = pydicom.dcmread(os.path.join(small_phantom, "phantom.dcm"))
+    assert int(ds.NumberOfFrames) == 5 * 40
+    assert (ds.Rows, ds.Columns) == (20, 24)
+    kb = nib.load(os.path.join(small_phantom, "truth", "kb_true.nii.gz"))
+    assert kb.shape == (24, 20, 5)
+    assert np.allclose(kb.affine, dicom_affine_ras(os.path.join(small_phantom, "phantom.dcm")), atol=1e-4)
+    assert np.array_equal(np.load(os.path.join(small_phantom, "truth", "kb_true.npy")), kb.get_fdata())
+
+
+def test_npy_maps_identical_across_ranks(small_runs):
+    for name in MAPS9:
+        a = np.load(os.path.join(small_runs[1], "pixel_maps", f"{name}_map.npy"))
+        assert a.shape == (24, 20, 5) and a.dtype == np.float64
+        for n in (2, 3):
+            b = np.load(os.path.join(small_runs[n], "pixel_maps", f"{name}_map.npy"))
+            assert np.array_equal(a, b, equal_nan=True), (name, n)
+
+
+def test_nifti_maps_affine_and_values(small_runs, small_phantom):
+    aff = dicom_affine_ras(os.path.join(small_phantom, "phantom.dcm"))
+    for name in MAPS9 + ["se_kb", "half_life_kd", "enhancement_pct"]:
+        img = nib.load(os.path.join(small_runs[2], "nifti", f"{name}.nii.gz"))
+        assert img.shape == (24, 20, 5)
+        assert np.allclose(img.affine, aff, atol=1e-4), name
+        if name in MAPS9:
+            npy = np.load(os.path.join(small_runs[2], "pixel_maps", f"{name}_map.npy"))
+            assert np.array_equal(np.asarray(img.dataobj, dtype=np.float64), npy, equal_nan=True), name
+    st = nib.load(os.path.join(small_runs[2], "nifti", "status.nii.gz"))
+    assert st.get_data_dtype() == np.uint8
+    status = np.asarray(st.dataobj)
+    kb = np.load(os.path.join(small_runs[2], "pixel_maps", "kb_map.npy"))
+    assert np.all(np.isfinite(kb[(status == 1) | (status == 4)]))
+    assert np.all(np.isnan(kb[(status == 2) | (status == 3)]))
+
+
+def test_fit_recovers_truth(small_runs, small_phantom):
+    region = np.asarray(nib.load(os.path.join(small_phantom, "truth", "region.nii.gz")).dataobj)
+    for name, tol in (("kb", 0.25), ("kd", 0.25), ("A0", 0.05)):
+        truth = np.load(os.path.join(small_phantom, "truth", f"{name}_true.npy"))
+        est = np.load(os.path.join(small_runs[1], "pixel_maps", f"{name}_map.npy"))
+        sel = region >= 1
+        rel = np.abs(est[sel] - truth[sel]) / truth[sel]
+        assert np.nanmedian(rel) < tol, (name, np.nanmedian(rel))
+    r2 = np.load(os.path.join(small_runs[1], "pixel_maps", "r_squared_map.npy"))
+    assert np.nanmedian(r2[region == 2]) > 0.9
+
+
+def test_hdf5_and_summary(small_runs):
+    with h5py.File(os.path.join(small_runs[2], "kinetics_maps.h5"), "r") as f:
+        kb = f["maps/kb"][...]
+        assert kb.shape == (5, 20, 24) and kb.dtype == np.float32
+        npy = np.load(os.path.join(small_runs[2], "pixel_maps", "kb_map.npy"))
+        assert np.array_equal(kb.transpose(2, 1, 0).astype(np.float64), npy, equal_nan=True)
+        assert f["maps/kb"].attrs["units"] in (b"1/min", "1/min")
+        assert np.asarray(f.attrs["affine"]).shape == (4, 4)
+        assert "kinetics" in str(f.attrs["command_line"])
+    with open(os.path.join(small_runs[2], "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    assert s["state"] == "complete"
+    assert s["voxels"]["total"] == 24 * 20 * 5
+    assert sum(s["status_counts"].values()) == 24 * 20 * 5
+    assert s["parallel"]["mpi_ranks"] == 2
+    assert s["time_axis"]["frames_fitted"] == 40
+    assert s["voxels"]["voxels_per_second"] > 0
+    assert os.path.getsize(os.path.join(small_runs[2], "pixel_maps", "pixel_maps_visualization.png")) > 1000
+    rows = open(os.path.join(small_runs[2], "slice_statistics.csv")).read().splitlines()
+    assert rows[0] == "slice,map,n,mean,std,min,max"
+    assert len(rows) == 1 + 5 * 24  # 5 slices x 24 maps (status excluded)
+    files = sorted(os.listdir(os.path.join(small_runs[2], "dicom", "kb")))
+    assert len(files) == 5
+    ds = pydicom.dcmread(os.path.join(small_runs[2], "dicom", "kb", files[0]))
+    vals = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert np.nanmax(np.abs(vals)) > 0
+
+
+def test_z_option_and_window(work, small_phantom):
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    o = os.path.join(work, "z2")
+    check_ok(run(["kinetics", "--dicom", dcm, "--z", 2, "-o", o, "--no-progress", "--no-dicom-export"], np_=2))
+    kb = np.load(os.path.join(o, "pixel_maps", "kb_map.npy"))
+    assert np.isnan(kb[:, :, [0, 1, 3, 4]]).all() and np.isfinite(kb[:, :, 2]).mean() > 0.9
+    # sliding window: 1 rank and 3 ranks agree (windows cross slab boundaries)
+    w = {}
+    for n in (1, 3):
+        w[n] = os.path.join(work, f"w{n}")
+        check_ok(run(["kinetics", "--dicom", dcm, "--window", 3, "-o", w[n], "--no-progress", "--no-dicom-export"], np_=n))
+    a = np.load(os.path.join(w[1], "pixel_maps", "kb_map.npy"))
+    b = np.load(os.path.join(w[3], "pixel_maps", "kb_map.npy"))
+    assert np.array_equal(a, b, equal_nan=True)
+
+
+def assert_bad_input(r, out, words):
+    assert r.returncode == 2, r.stderr
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
+    assert any("error" in l for l in lines), r.stderr
+    assert any(all(w.lower() in l.lower() for w in words) for l in lines), (words, r.stderr)
+    if os.path.isdir(out):
+        assert os.listdir(out) == [], os.listdir(out)
+
+
+def test_bad_inputs(work, small_phantom):
+    o = os.path.join(work, "bad")
+    assert_bad_input(run(["kinetics", "--dicom", os.path.join(work, "missing.dcm"), "-o", o]), o, ["missing.dcm"])
+    assert_bad_input(run(["kinetics", "--dicom", os.path.join(work, "missing.dcm"), "-o", o], np_=2), o, ["missing.dcm"])
+    # 5 slices x 40 frames = 200 frames: not divisible by 7 slices
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    # a file whose tags do not tell the slice count is needed for --slices; the phantom's do, so
+    # write one without them through pydicom
+    ds = pydicom.dcmread(dcm)
+    for kw in ("NumberOfSlices", "NumberOfTemporalPositions"):
+        if kw in ds:
+            delattr(ds, kw)
+    notags = os.path.join(work, "notags.dcm")
+    ds.save_as(notags)
+    assert_bad_input(run(["kinetics", "--dicom", notags, "--slices", 7, "-o", o], np_=2), o, ["7"])
+    times = os.path.join(work, "times_wrong.txt")
+    with open(times, "w") as fh:
+        fh.write("\n".join(str(70 * k) for k in range(39)))
+    assert_bad_input(run(["kinetics", "--dicom", dcm, "--times", times, "-o", o], np_=2), o, ["39", "40"])
+    short = os.path.join(work, "short")
+    check_ok(run(["phantom", "-o", short, "--nx", 6, "--ny", 5, "--nz", 2, "--nt", 7]))
+    assert_bad_input(run(["kinetics", "--dicom", os.path.join(short, "phantom.dcm"), "-o", o]), o, ["8"])
+    assert_bad_input(run(["kinetics", "--dicom", dcm, "--injection-index", 35, "-o", o]), o, ["8"])
+    empty = os.path.join(work, "empty.dcm")
+    open(empty, "w").close()
+    assert_bad_input(run(["kinetics", "--dicom", empty, "-o", o], np_=2), o, ["empty"])
+    assert_bad_input(run(["kinetics", "--dicom", dcm, "--frobnicate", "-o", o]), o, ["frobnicate"])
+
+
+def test_cancel_and_resume_bit_identical(work):
+    ph = os.path.join(work, "big")
+    check_ok(run(["phantom", "-o", ph, "--nx", 160, "--ny", 160, "--nz", 8, "--nt", 60]))
+    dcm = os.path.join(ph, "phantom.dcm")
+    ref = os.path.join(work, "ref")
+    check_ok(run(["kinetics", "--dicom", dcm, "-o", ref, "--no-progress", "--no-dicom-export"], np_=2))
+    for n, sig in ((1, signal.SIGINT), (2, signal.SIGINT), (2, signal.SIGTERM)):
+        o = os.path.join(work, f"cancel{n}_{int(sig)}")
+        cmd = ([MPIRUN, "-np", str(n)] if n > 1 else []) + [VF, "kinetics", "--dicom", dcm, "-o", o,
+                                                           "--no-dicom-export", "--checkpoint-interval", "0"]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # wait until the fit has started (the "voxflow kinetics: ..." line), then a bit more
+        t0 = time.time()
+        line = ""
+        while "voxflow kinetics:" not in line and time.time() - t0 < 60:
+            line = p.stderr.readline()
+        time.sleep(0.5)
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 130, err
+        assert "--resume" in err
+        assert os.path.exists(os.path.join(o, "checkpoint.h5"))
+        with open(os.path.join(o, "summary.yaml")) as fh:
+            s = yaml.safe_load(fh)
+        assert s["state"] == "cancelled"
+        assert 0 < s["voxels"]["fitted_this_run"] < s["voxels"]["total"]
+        assert s["status_counts"]["not_processed"] > 0
+        # a checkpoint from other options is refused, and left as it was
+        r = run(["kinetics", "--dicom", dcm, "-o", o, "--no-dicom-export", "--resume", "--injection-index", 1])
+        assert r.returncode == 2 and "other options" in r.stderr, r.stderr
+        assert os.path.exists(os.path.join(o, "checkpoint.h5"))
+        # resume on the other number of ranks
+        m = 3 - n
+        r = run(["kinetics", "--dicom", dcm, "-o", o, "--no-dicom-export", "--resume", "--no-progress"], np_=m)
+        check_ok(r)
+        for name in MAPS9:
+            a = np.load(os.path.join(ref, "pixel_maps", f"{name}_map.npy"))
+            b = np.load(os.path.join(o, "pixel_maps", f"{name}_map.npy"))
+            assert np.array_equal(a, b, equal_nan=True), name
+        a = np.asarray(nib.load(os.path.join(ref, "nifti", "se_kd.nii.gz")).dataobj)
+        b = np.asarray(nib.load(os.path.join(o, "nifti", "se_kd.nii.gz")).dataobj)
+        assert np.array_equal(a, b, equal_nan=True)
+        assert not os.path.exists(os.path.join(o, "checkpoint.h5"))
