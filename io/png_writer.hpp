@@ -1,0 +1,21 @@
+#pragma once
+// PNG output of voxflow pictures (viz::ImageRGBA) through libpng.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/viz/image_rgba.hpp"
+
+namespace voxflow::io {
+
+/// The PNG encoding (8-bit RGBA, non-interlaced) of `img`, in memory (libpng's simplified
+/// png_image_write_to_memory). Throws InputError for an empty image or a pixel buffer that is not
+/// 4 * width * height bytes, InternalError when libpng fails.
+std::vector<std::uint8_t> encode_png(const viz::ImageRGBA& img);
+
+/// Writes `img` to `path` as an 8-bit RGBA PNG, atomically: encoded in memory, written to
+/// "<path>.tmp-<pid>" and renamed (AtomicFile). Throws InputError when the folder of `path` does
+/// not exist or cannot be written, or as encode_png; InternalError on a failed write or rename.
+void write_png(const std::string& path, const viz::ImageRGBA& img);
+
+}  // namespace voxflow::io
