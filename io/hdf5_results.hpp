@@ -36,7 +36,9 @@ namespace voxflow::io {
 ///  - Every member function (and the destructor) is collective over the communicator: all ranks
 ///    call it, in the same order. A failure that can happen on one rank only (a volume on the
 ///    wrong grid, an allocation) is agreed on first (voxflow::collective_check), so all ranks
-///    throw and none is left waiting.
+///    throw and none is left waiting: the (lowest) failing rank throws the error named below,
+///    every other rank a PeerFailure with the same exit code (one error line per failure).
+///    Checks of the path (folder missing or not writable) are made by rank 0.
 class H5ResultWriter {
  public:
   H5ResultWriter(const std::string& path, const Grid& grid, const Comm& comm, const std::string& command_line,
@@ -95,7 +97,9 @@ H5FileInfo read_h5_info(const std::string& path);
 /// halo planes that exist in the file are read too, those outside the volume hold 0. Any
 /// numeric dataset type is converted to float32; units come from the dataset's "units"
 /// attribute ("" when absent). slab.nz_global must equal the file's nz (InputError otherwise:
-/// the map belongs to another image). Errors are raised on every rank.
+/// the map belongs to another image). File, dataset and shape are checked by rank 0; errors
+/// are raised on every rank: the error itself on rank 0 (or the lowest failing rank), a
+/// PeerFailure with the same exit code on the others.
 Volume3D read_h5_map(const std::string& path, const std::string& name, const Slab& slab, int halo, const Comm& comm);
 
 /// Serial. Reads a 1D or 2D numeric dataset (write_vector / write_matrix) as float64, flattened

@@ -12,12 +12,24 @@ namespace voxflow::io {
 /// (pixdim[4] in xyzt units converted to seconds; empty for 3D). Throws InputError naming the
 /// path for a missing/unreadable/non-NIfTI file or unsupported datatype (supported: uint8,
 /// int16, uint16, int32, float32, float64).
+/// Details: the content decides (gzip magic, NIfTI-1/-2 header, either byte order), not the file
+/// name; a .hdr of a two-file pair reads its .img. ANALYZE 7.5 (no NIfTI magic) and 5D+ images
+/// are InputErrors. xyz units meter/micron scale spacing AND affine to mm (unknown = mm); time
+/// units s/ms/us (unknown = s) give frame_times_s = t * pixdim[4]; pixdim[4] <= 0 or a non-time
+/// unit (Hz, ppm, rad/s) gives none. An uncompressed file shorter than vox_offset + its voxel
+/// bytes is an InputError here already (a .nii.gz is checked when its voxels are read).
+/// The data offset follows nifti_clib: vox_offset, but at least the header size.
 ImageInfo read_nifti_info(const std::string& path);
 
 /// The rank's slab (plus `halo` planes each side, where they exist) of a 3D or 4D file as
 /// float32 with scl_slope/scl_inter applied (slope 0 means none). A 3D file gives nt = 1.
-/// Reads only the planes it needs (nifti_read_subregion_image / collapsed reads).
-/// Throws InputError as read_nifti_info, or when the file is shorter than its header says.
+/// Reads only the planes it needs: znzseek/znzread of the byte range of planes
+/// [z0 - halo, z0 + nz + halo) clipped to [0, nz_global), for every time point; halo planes
+/// outside the volume hold 0. Values are value * scl_slope + scl_inter in double, then float.
+/// Throws InputError as read_nifti_info, or when the file is shorter than its header says: for
+/// a .nii.gz every rank decompresses up to the last voxel byte, so that all ranks (not only the
+/// one whose planes are missing) throw on a truncated file. InternalError when `slab` was made
+/// for another nz or halo < 0. Not collective: no MPI call.
 Volume4D read_nifti_4d(const std::string& path, const Slab& slab, int halo);
 
 /// Same for a 3D volume (a 4D file with nt > 1 is an InputError).

@@ -25,6 +25,16 @@ struct NiftiReference {
 /// appears under `path`. Float32 keeps NaN; UInt8/Int16 round and clamp. `description` goes to
 /// descrip (80 chars max), `units` to intent_name (16 chars max).
 /// Throws InputError if the folder is not writable, InternalError on I/O failure (on all ranks).
+/// Details: `path` must end in .nii or .nii.gz (gzip); the header is NIfTI-1 (vox_offset 352,
+/// this CPU's byte order), scl_slope 1, xyz units mm and t units s unless copied from the
+/// reference; qform from the affine with nifti_dmat44_to_quatern (the rotation part of an
+/// affine with shear is approximated there; the sform is exact to float precision).
+/// A non-empty reference_nifti must be a readable NIfTI file with the grid's dims (else
+/// InputError). Rounding of UInt8/Int16 is half away from zero; NaN becomes 0. Every error is
+/// decided on rank 0 and broadcast, so all ranks throw the same type and message; the
+/// temporary "<path>.tmp-<pid>" is removed on failure. The slabs of the ranks must tile
+/// [0, nz) in rank order (as make_slab does), else InternalError. Rank 0 holds at most one
+/// 256 MiB chunk of another rank's planes at a time.
 void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiReference& ref, MapType type,
                      const Comm& comm, const std::string& description = "", const std::string& units = "");
 

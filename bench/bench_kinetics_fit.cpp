@@ -1,0 +1,389 @@
+// bench_kinetics_fit: speed and quality of voxflow's per-voxel PROXYL fit (fit_voxel) on the
+// built-in phantom, against the original Python/scipy fit (bench/original_fit.py).
+//
+// Usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]
+//                           [--sample-only] [--no-baseline] [--python EXE] [--script PATH]
+//   1. generates the phantom in memory (phantom.hpp) and fits every voxel with
+//      Kokkos::parallel_for on the default execution space; prints voxels/s
+//      (--sample-only skips this and fits only the sample);
+//   2. with --dump DIR --sample N: picks a deterministic sample of N voxels, stratified by
+//      region (N/3 of each, in a fixed hash order),
+//      writes DIR/series.npy [N, nt], times.npy [nt] (minutes), truth.npy [N, 8],
+//      region.npy [N], voxflow_params.npy [N, 8], voxflow_rss.npy [N], voxflow_status.npy [N],
+//      voxflow_summary.json; runs `EXE SCRIPT DIR` (default /usr/bin/python3 and
+//      original_fit.py next to this source file) unless --no-baseline, reads its
+//      scipy_params.npy / scipy_rss.npy / scipy_summary.json, and prints voxflow vs scipy:
+//      voxels/s and ratio, the fraction of voxels whose rss <= scipy's rss * 1.001, and the
+//      median |param - truth| per parameter (all voxels, then per region).
+// All arrays are float64, little-endian, C order (.npy version 1.0). Exit 2 on bad usage.
+#include <Kokkos_Core.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <unistd.h>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "src/kinetics/phantom.hpp"
+#include "src/kinetics/voxel_fit.hpp"
+
+namespace vk = voxflow::kinetics;
+
+namespace {
+
+// ---- minimal .npy (version 1.0, '<f8', C order) ------------------------------------------
+void write_npy(const std::string& path, const std::vector<double>& data,
+               const std::vector<long>& shape) {
+  std::string dims;
+  for (std::size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1) dims += ",";
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::size_t total = 10 + dict.size() + 1;
+  const std::size_t pad = (64 - total % 64) % 64;
+  dict += std::string(pad, ' ') + "\n";
+  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw std::runtime_error("cannot create " + tmp);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const std::uint16_t hlen = static_cast<std::uint16_t>(dict.size());
+    const char hl[2] = {static_cast<char>(hlen & 0xff), static_cast<char>(hlen >> 8)};
+    out.write(hl, 2);
+    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size() * sizeof(double)));
+    if (!out) throw std::runtime_error("short write on " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp);
+}
+
+std::vector<double> read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  char head[10];
+  in.read(head, 10);
+  if (!in || std::string(head, 6) != "\x93NUMPY") throw std::runtime_error("not .npy: " + path);
+  std::size_t hlen = static_cast<unsigned char>(head[8]) | (static_cast<unsigned char>(head[9]) << 8);
+  if (head[6] != 1) {  // version 2/3: 4-byte header length
+    char more[2];
+    in.read(more, 2);
+    hlen |= (static_cast<std::size_t>(static_cast<unsigned char>(more[0])) << 16) |
+            (static_cast<std::size_t>(static_cast<unsigned char>(more[1])) << 24);
+  }
+  std::string dict(hlen, '\0');
+  in.read(&dict[0], static_cast<std::streamsize>(hlen));
+  if (dict.find("'<f8'") == std::string::npos || dict.find("'fortran_order': False") == std::string::npos) {
+    throw std::runtime_error(path + ": expected C-ordered <f8");
+  }
+  std::vector<double> data;
+  double v;
+  while (in.read(reinterpret_cast<char*>(&v), sizeof v)) data.push_back(v);
+  return data;
+}
+
+double json_number(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string s = ss.str();
+  const std::size_t k = s.find("\"" + key + "\"");
+  if (k == std::string::npos) throw std::runtime_error(path + ": no key " + key);
+  const std::size_t c = s.find(':', k);
+  return std::strtod(s.c_str() + c + 1, nullptr);
+}
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size();
+  return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+}
+
+struct Options {
+  vk::PhantomSpec spec;
+  long sample = 0;
+  std::string dump;
+  bool sample_only = false;
+  bool baseline = true;
+  std::string python = "/usr/bin/python3";
+  std::string script;
+};
+
+[[noreturn]] void usage(const std::string& msg) {
+  std::cerr << "bench_kinetics_fit: " << msg << "\n"
+            << "usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]"
+               " [--sample-only] [--no-baseline] [--python EXE] [--script PATH]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  std::string here = __FILE__;
+  o.script = here.substr(0, here.find_last_of('/') + 1) + "original_fit.py";
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    auto value = [&]() -> std::string {
+      if (a + 1 >= argc) usage(arg + " needs a value");
+      return argv[++a];
+    };
+    auto int_value = [&]() -> long {
+      const std::string v = value();
+      char* end = nullptr;
+      const long x = std::strtol(v.c_str(), &end, 10);
+      if (*end != '\0' || x < 0) usage(arg + ": not a non-negative integer: " + v);
+      return x;
+    };
+    if (arg == "--nx") o.spec.nx = static_cast<int>(int_value());
+    else if (arg == "--ny") o.spec.ny = static_cast<int>(int_value());
+    else if (arg == "--nz") o.spec.nz = static_cast<int>(int_value());
+    else if (arg == "--nt") o.spec.nt = static_cast<int>(int_value());
+    else if (arg == "--sample") o.sample = int_value();
+    else if (arg == "--dump") o.dump = value();
+    else if (arg == "--sample-only") o.sample_only = true;
+    else if (arg == "--no-baseline") o.baseline = false;
+    else if (arg == "--python") o.python = value();
+    else if (arg == "--script") o.script = value();
+    else if (arg.rfind("--kokkos", 0) == 0) continue;
+    else usage("unknown option " + arg);
+  }
+  if (o.spec.nx < 1 || o.spec.ny < 1 || o.spec.nz < 1) usage("grid sizes must be >= 1");
+  if (o.spec.nt < vk::kMinTimePoints || o.spec.nt > vk::kMaxTimePoints) {
+    usage("--nt must be in [8, 512]");
+  }
+  if (o.sample > 0 && o.dump.empty()) usage("--sample needs --dump DIR");
+  if (!o.dump.empty() && o.sample <= 0) usage("--dump needs --sample N (N >= 1)");
+  if (o.sample_only && o.sample <= 0) usage("--sample-only needs --sample N --dump DIR");
+  return o;
+}
+
+using View2 = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::DefaultExecutionSpace>;
+using View1 = Kokkos::View<double*, Kokkos::DefaultExecutionSpace>;
+
+struct FitOut {
+  std::vector<double> params;  // [n, 8]
+  std::vector<double> rss;     // [n]
+  std::vector<double> status;  // [n]
+  double seconds = 0;
+  long evaluations = 0;
+};
+
+// Fits every row of `series` (n x nt, times in `times`) with one parallel_for.
+FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>& times_host,
+               long n, int nt) {
+  View2 series("series", n, nt);
+  View1 times("times", nt);
+  auto hs = Kokkos::create_mirror_view(series);
+  auto ht = Kokkos::create_mirror_view(times);
+  for (long v = 0; v < n; ++v) {
+    for (int t = 0; t < nt; ++t) hs(v, t) = series_host[v * nt + t];
+  }
+  for (int t = 0; t < nt; ++t) ht(t) = times_host[t];
+  Kokkos::deep_copy(series, hs);
+  Kokkos::deep_copy(times, ht);
+  View2 params("params", n, vk::kNumParams);
+  View1 rss("rss", n), status("status", n), evals("evals", n);
+  Kokkos::fence();
+  const auto start = std::chrono::steady_clock::now();
+  Kokkos::parallel_for(
+      "fit_voxels", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(const long v) {
+        const vk::VoxelFit f = vk::fit_voxel(times.data(), &series(v, 0), nt);
+        for (int i = 0; i < vk::kNumParams; ++i) params(v, i) = f.p[i];
+        rss(v) = f.rss;
+        status(v) = static_cast<double>(static_cast<int>(f.status));
+        evals(v) = f.iterations;
+      });
+  Kokkos::fence();
+  FitOut out;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), params);
+  auto hr = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), rss);
+  auto hst = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), status);
+  auto he = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), evals);
+  out.params.resize(n * vk::kNumParams);
+  out.rss.resize(n);
+  out.status.resize(n);
+  for (long v = 0; v < n; ++v) {
+    for (int i = 0; i < vk::kNumParams; ++i) out.params[v * vk::kNumParams + i] = hp(v, i);
+    out.rss[v] = hr(v);
+    out.status[v] = hst(v);
+    out.evaluations += static_cast<long>(he(v));
+  }
+  return out;
+}
+
+void print_status_counts(const FitOut& f) {
+  long counts[5] = {0, 0, 0, 0, 0};
+  for (double s : f.status) counts[std::min(4, std::max(0, static_cast<int>(s)))]++;
+  std::printf("  status: Ok %ld, AtBound %ld, FitFailed %ld, TooFewPoints %ld; mean evaluations %.1f\n",
+              counts[1], counts[4], counts[2], counts[3],
+              static_cast<double>(f.evaluations) / static_cast<double>(f.status.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::initialize(argc, argv);
+  int rc = 0;
+  try {
+    const Options o = parse(argc, argv);
+    const vk::PhantomSpec& spec = o.spec;
+    const long nvox = static_cast<long>(spec.nx) * spec.ny * spec.nz;
+    const int nt = spec.nt;
+    std::vector<double> times(nt);
+    for (int t = 0; t < nt; ++t) times[t] = vk::phantom_time_min(spec, t);
+    auto voxel_ijk = [&](long v, int& i, int& j, int& k) {
+      i = static_cast<int>(v % spec.nx);
+      j = static_cast<int>((v / spec.nx) % spec.ny);
+      k = static_cast<int>(v / (static_cast<long>(spec.nx) * spec.ny));
+    };
+    auto series_of = [&](const std::vector<long>& voxels) {
+      std::vector<double> s(voxels.size() * nt);
+      for (std::size_t r = 0; r < voxels.size(); ++r) {
+        int i, j, k;
+        voxel_ijk(voxels[r], i, j, k);
+        for (int t = 0; t < nt; ++t) s[r * nt + t] = vk::phantom_signal(spec, i, j, k, t);
+      }
+      return s;
+    };
+    std::printf("bench_kinetics_fit: phantom %d x %d x %d x %d (%.0f s frames, noise %.1f), "
+                "Kokkos %s, concurrency %d\n",
+                spec.nx, spec.ny, spec.nz, nt, spec.frame_interval_s, spec.noise_sigma,
+                Kokkos::DefaultExecutionSpace::name(), Kokkos::DefaultExecutionSpace().concurrency());
+
+    if (!o.sample_only) {
+      std::vector<long> all(nvox);
+      for (long v = 0; v < nvox; ++v) all[v] = v;
+      const auto gen0 = std::chrono::steady_clock::now();
+      const std::vector<double> series = series_of(all);
+      const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - gen0).count();
+      const FitOut f = fit_all(series, times, nvox, nt);
+      std::printf("voxflow full phantom: %ld voxels fitted in %.3f s = %.0f voxels/s "
+                  "(%.1f us/voxel; phantom generated in %.2f s)\n",
+                  nvox, f.seconds, nvox / f.seconds, 1e6 * f.seconds / nvox, gen_s);
+      print_status_counts(f);
+    }
+    if (o.sample <= 0) {
+      Kokkos::finalize();
+      return 0;
+    }
+
+    // ---- deterministic sample ------------------------------------------------------------
+    // stratified by region: N / 3 voxels of each region (the remainder to the first regions),
+    // each region's voxels taken in a fixed hash order
+    std::vector<std::vector<std::pair<std::uint64_t, long>>> by_region(vk::kNumRegions);
+    for (long v = 0; v < nvox; ++v) {
+      int i, j, k;
+      voxel_ijk(v, i, j, k);
+      by_region[vk::phantom_region(spec, i, j, k)].push_back(
+          {splitmix64(static_cast<std::uint64_t>(v) ^ 0x5EEDULL), v});
+    }
+    std::vector<long> voxels;
+    for (int reg = 0; reg < vk::kNumRegions; ++reg) {
+      auto& list = by_region[reg];
+      const long want = o.sample / vk::kNumRegions + (reg < o.sample % vk::kNumRegions ? 1 : 0);
+      const long take = std::min<long>(want, static_cast<long>(list.size()));
+      std::partial_sort(list.begin(), list.begin() + take, list.end());
+      for (long r = 0; r < take; ++r) voxels.push_back(list[r].second);
+    }
+    const long ns = static_cast<long>(voxels.size());
+    std::sort(voxels.begin(), voxels.end());
+    const std::vector<double> series = series_of(voxels);
+    std::vector<double> truth(ns * vk::kNumParams), region(ns);
+    for (long r = 0; r < ns; ++r) {
+      int i, j, k;
+      voxel_ijk(voxels[r], i, j, k);
+      vk::phantom_truth(spec, i, j, k, &truth[r * vk::kNumParams]);
+      region[r] = vk::phantom_region(spec, i, j, k);
+    }
+    const FitOut f = fit_all(series, times, ns, nt);
+    // the sample is small: time it again, best of 3, for a steadier voxels/s
+    double best_s = f.seconds;
+    for (int rep = 0; rep < 2; ++rep) best_s = std::min(best_s, fit_all(series, times, ns, nt).seconds);
+    const double vx_rate = ns / best_s;
+    std::printf("voxflow sample: %ld voxels in %.4f s = %.0f voxels/s\n", ns, best_s, vx_rate);
+    print_status_counts(f);
+
+    const std::string& d = o.dump;
+    const long np = vk::kNumParams;
+    write_npy(d + "/series.npy", series, {ns, nt});
+    write_npy(d + "/times.npy", times, {nt});
+    write_npy(d + "/truth.npy", truth, {ns, np});
+    write_npy(d + "/region.npy", region, {ns});
+    write_npy(d + "/voxflow_params.npy", f.params, {ns, np});
+    write_npy(d + "/voxflow_rss.npy", f.rss, {ns});
+    write_npy(d + "/voxflow_status.npy", f.status, {ns});
+    {
+      std::vector<double> idx(voxels.begin(), voxels.end());
+      write_npy(d + "/voxel_index.npy", idx, {ns});
+      std::ofstream js(d + "/voxflow_summary.json");
+      js << "{\"voxels\": " << ns << ", \"seconds\": " << best_s << ", \"voxels_per_s\": " << vx_rate
+         << ", \"threads\": " << Kokkos::DefaultExecutionSpace().concurrency() << "}\n";
+    }
+    if (!o.baseline) {
+      Kokkos::finalize();
+      return 0;
+    }
+    const std::string cmd = "'" + o.python + "' '" + o.script + "' '" + d + "'";
+    std::printf("running baseline: %s\n", cmd.c_str());
+    std::fflush(stdout);
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("baseline failed: " + cmd);
+    const std::vector<double> sp = read_npy(d + "/scipy_params.npy");
+    const std::vector<double> sr = read_npy(d + "/scipy_rss.npy");
+    if (static_cast<long>(sr.size()) != ns || static_cast<long>(sp.size()) != ns * np) {
+      throw std::runtime_error("baseline output has the wrong size");
+    }
+    const double sc_rate = json_number(d + "/scipy_summary.json", "voxels_per_s");
+    std::printf("\n%-28s %14s %14s\n", "", "voxflow", "scipy TRF");
+    std::printf("%-28s %14.0f %14.1f   (ratio %.0fx, voxflow on %d thread(s))\n", "voxels/s",
+                vx_rate, sc_rate, vx_rate / sc_rate, Kokkos::DefaultExecutionSpace().concurrency());
+    long no_worse = 0, better = 0, vx_fail = 0, sc_fail = 0;
+    for (long r = 0; r < ns; ++r) {
+      const bool vf = std::isfinite(f.rss[r]), sf = std::isfinite(sr[r]);
+      vx_fail += !vf;
+      sc_fail += !sf;
+      if ((vf && (!sf || f.rss[r] <= sr[r] * 1.001)) || (!vf && !sf)) ++no_worse;
+      if (vf && (!sf || f.rss[r] < sr[r] * (1 - 1e-6))) ++better;
+    }
+    std::printf("%-28s %14ld %14ld\n", "failed fits", vx_fail, sc_fail);
+    std::printf("rss <= scipy rss * 1.001: %.2f %% of %ld voxels (strictly lower by > 1e-6: %.2f %%)\n",
+                100.0 * no_worse / ns, ns, 100.0 * better / ns);
+    for (int reg = -1; reg < vk::kNumRegions; ++reg) {
+      long count = 0;
+      for (long r = 0; r < ns; ++r) count += (reg < 0 || region[r] == reg);
+      if (count == 0) continue;
+      std::printf("\nmedian |param - truth|, %s (%ld voxels)\n", reg < 0 ? "all voxels" : vk::kRegionNames[reg],
+                  count);
+      std::printf("  %-6s %14s %14s\n", "param", "voxflow", "scipy TRF");
+      for (int p = 0; p < np; ++p) {
+        std::vector<double> ev, es;
+        for (long r = 0; r < ns; ++r) {
+          if (reg >= 0 && region[r] != reg) continue;
+          ev.push_back(std::fabs(f.params[r * np + p] - truth[r * np + p]));
+          es.push_back(std::fabs(sp[r * np + p] - truth[r * np + p]));
+        }
+        std::printf("  %-6s %14.6g %14.6g\n", vk::kParamNames[p], median(ev), median(es));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bench_kinetics_fit: " << e.what() << "\n";
+    rc = 1;
+  }
+  Kokkos::finalize();
+  return rc;
+}

@@ -1,0 +1,411 @@
+#pragma once
+// Per-voxel fit of the extended PROXYL model (proxyl_model.hpp): the numerical heart of
+// `voxflow kinetics`. fit_voxel() is a KOKKOS_INLINE_FUNCTION with fixed-size state only, to be
+// called inside Kokkos::parallel_for on any back-end. Method and choices: docs/kinetics_fit.md.
+#include <cstdint>
+
+#include <Kokkos_Core.hpp>
+
+#include "src/core/kokkos_compat.hpp"
+#include "src/kinetics/bounded_lm.hpp"
+#include "src/kinetics/fit_bounds.hpp"
+#include "src/kinetics/proxyl_model.hpp"
+
+namespace voxflow::kinetics {
+
+/// Longest time series fit_voxel accepts.
+constexpr int kMaxTimePoints = 512;
+/// Shortest time series fit_voxel fits (the model has 8 parameters).
+constexpr int kMinTimePoints = 8;
+
+/// Outcome of one voxel's fit (values of the status map).
+enum class FitStatus : std::uint8_t {
+  OutsideMask = 0,   ///< not fitted (set by the caller)
+  Ok = 1,            ///< converged, every parameter inside its bounds
+  FitFailed = 2,     ///< non-finite or flat series, or no attempt converged: NaN everywhere
+  TooFewPoints = 3,  ///< n < kMinTimePoints: NaN everywhere
+  AtBound = 4,       ///< converged with a parameter within 1e-6 of the box width of a bound
+};
+
+/// One voxel's result. p: best-fit parameters (order of param::Index; always inside the
+/// bounds); se: standard errors sqrt(diag(sigma^2 (J^T J)^-1)), sigma^2 = rss / (n - 8), as
+/// scipy's curve_fit pcov (NaN where J^T J is singular or n == 8); rss: residual sum of squares;
+/// r_squared = 1 - rss / sum((y - mean)^2); rmse = sqrt(rss / n); iterations: model+Jacobian
+/// evaluations over all attempts.
+struct VoxelFit {
+  double p[kNumParams];
+  double se[kNumParams];
+  double rss;
+  double r_squared;
+  double rmse;
+  int iterations;
+  FitStatus status;
+};
+
+/// The least-squares problem of one voxel for bounded_least_squares: residuals
+/// r_i = I(t_i; p) - y_i; one pass accumulates rss, J^T J and J^T r (no Jacobian is stored).
+/// Build it with make_proxyl_problem(). The points are split at t0 and tmax into the ranges
+/// where the bolus / slow terms are off (their Jacobian columns are zero there and are not
+/// accumulated). On a uniform time grid the exponentials are advanced by one multiplication
+/// per point (exp(-k (u + dt)) = exp(-k u) exp(-k dt), restarted at each range), else computed
+/// per point: 3 exponentials per point at most, reused for the Jacobian.
+struct ProxylProblem {
+  const double* t;
+  const double* y;
+  int n;
+  bool uniform;  ///< t[i] == t[0] + i dt up to rounding
+  double dt;
+
+  /// Running state of the exponentials along a range of points (uniform grid: advanced by one
+  /// multiplication per point; otherwise recomputed per point).
+  struct ExpState {
+    double eb, ed, en, qb, qd, qn;
+  };
+
+  /// Residual r and compressed Jacobian row jl (active columns in ascending parameter order:
+  /// bolus+slow: all 8; bolus only: A0 A1 kb kd t0; slow only: A0 A2 knt tmax) of point i.
+  template <bool kBolus, bool kSlow>
+  KOKKOS_INLINE_FUNCTION void point_row(int i, const double* p, ExpState& e, double* jl,
+                                        double& r) const {
+    const double a1 = p[param::A1], a2 = p[param::A2];
+    double bolus = 0.0, d_kb = 0.0, d_kd = 0.0, d_t0 = 0.0;
+    double slow = 0.0, d_knt = 0.0, d_tm = 0.0;
+    if (kBolus) {
+      const double kb = p[param::kb], kd = p[param::kd];
+      const double u = t[i] - p[param::t0];
+      if (!uniform) {
+        e.eb = voxflow::kmath::exp(-kb * u);
+        e.ed = voxflow::kmath::exp(-kd * u);
+      }
+      const double ebed = e.eb * e.ed;
+      bolus = e.ed - ebed;
+      d_kb = a1 * u * ebed;
+      d_kd = -a1 * u * bolus;
+      d_t0 = -a1 * (kb * ebed - kd * bolus);
+      e.eb *= e.qb;
+      e.ed *= e.qd;
+    }
+    if (kSlow) {
+      const double knt = p[param::knt];
+      const double v = t[i] - p[param::tmax];
+      if (!uniform) e.en = voxflow::kmath::exp(-knt * v);
+      slow = 1.0 - e.en;
+      d_knt = a2 * v * e.en;
+      d_tm = -a2 * knt * e.en;
+      e.en *= e.qn;
+    }
+    r = p[param::A0] + a1 * bolus + a2 * slow - y[i];
+    if constexpr (kBolus && kSlow) {
+      jl[0] = 1.0;
+      jl[1] = bolus;
+      jl[2] = slow;
+      jl[3] = d_kb;
+      jl[4] = d_kd;
+      jl[5] = d_knt;
+      jl[6] = d_t0;
+      jl[7] = d_tm;
+    } else if constexpr (kBolus) {
+      jl[0] = 1.0;
+      jl[1] = bolus;
+      jl[2] = d_kb;
+      jl[3] = d_kd;
+      jl[4] = d_t0;
+    } else {
+      jl[0] = 1.0;
+      jl[1] = slow;
+      jl[2] = d_knt;
+      jl[3] = d_tm;
+    }
+  }
+
+  /// Adds the points [i_begin, i_end) to a (J^T J, upper triangle), g (J^T r) and f (rss), with
+  /// the bolus term on (kBolus) and/or the slow term on (kSlow) for all of them. The sums are
+  /// kept in small local arrays indexed by compile-time constants only (scalarised by the
+  /// compiler: no partially vectorised loads of scalar stores) and added to a, g, f at the end.
+  template <bool kBolus, bool kSlow>
+  KOKKOS_INLINE_FUNCTION void accumulate_range(int i_begin, int i_end, const double* p, double* a,
+                                               double* g, double& f) const {
+    if (i_begin >= i_end) return;
+    // active Jacobian columns, in ascending parameter order
+    constexpr int kNa = kBolus && kSlow ? 8 : (kBolus ? 5 : 4);
+    constexpr int kNt = kNa * (kNa + 1) / 2;
+    ExpState e{1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    if (uniform) {
+      if (kBolus) {
+        const double u = t[i_begin] - p[param::t0];
+        e.eb = voxflow::kmath::exp(-p[param::kb] * u);
+        e.ed = voxflow::kmath::exp(-p[param::kd] * u);
+        e.qb = voxflow::kmath::exp(-p[param::kb] * dt);
+        e.qd = voxflow::kmath::exp(-p[param::kd] * dt);
+      }
+      if (kSlow) {
+        e.en = voxflow::kmath::exp(-p[param::knt] * (t[i_begin] - p[param::tmax]));
+        e.qn = voxflow::kmath::exp(-p[param::knt] * dt);
+      }
+    }
+    double acc[kNt];
+    double gacc[kNa];
+    double facc = 0.0;
+    VOXFLOW_KINETICS_UNROLL
+    for (int q = 0; q < kNt; ++q) acc[q] = 0.0;
+    VOXFLOW_KINETICS_UNROLL
+    for (int q = 0; q < kNa; ++q) gacc[q] = 0.0;
+    for (int i = i_begin; i < i_end; ++i) {
+      double jl[kNa];
+      double r;
+      point_row<kBolus, kSlow>(i, p, e, jl, r);
+      facc += r * r;
+      VOXFLOW_KINETICS_UNROLL
+      for (int q = 0; q < kNa; ++q) {
+        gacc[q] += jl[q] * r;
+        VOXFLOW_KINETICS_UNROLL
+        for (int w = q; w < kNa; ++w) acc[q * kNa - q * (q - 1) / 2 + (w - q)] += jl[q] * jl[w];
+      }
+    }
+    constexpr int kIdxAll[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    constexpr int kIdxB[5] = {param::A0, param::A1, param::kb, param::kd, param::t0};
+    constexpr int kIdxS[4] = {param::A0, param::A2, param::knt, param::tmax};
+    VOXFLOW_KINETICS_UNROLL
+    for (int q = 0; q < kNa; ++q) {
+      const int iq = kBolus && kSlow ? kIdxAll[q] : (kBolus ? kIdxB[q] : kIdxS[q]);
+      g[iq] += gacc[q];
+      VOXFLOW_KINETICS_UNROLL
+      for (int w = q; w < kNa; ++w) {
+        const int iw = kBolus && kSlow ? kIdxAll[w] : (kBolus ? kIdxB[w] : kIdxS[w]);
+        a[iq * kNumParams + iw] += acc[q * kNa - q * (q - 1) / 2 + (w - q)];
+      }
+    }
+    f += facc;
+  }
+
+  /// rss at p; J^T J (row-major 8 x 8) and J^T r written to jtj and jtr.
+  KOKKOS_INLINE_FUNCTION double operator()(const double* p, double* jtj, double* jtr) const {
+    double a[kNumParams * kNumParams];
+    double g[kNumParams];
+    for (int i = 0; i < kNumParams * kNumParams; ++i) a[i] = 0.0;
+    for (int i = 0; i < kNumParams; ++i) g[i] = 0.0;
+    double f = 0.0;
+    // first points after t0 and after tmax (t ascending)
+    int ib = n, is = n;
+    for (int i = 0; i < n; ++i) {
+      if (t[i] > p[param::t0]) {
+        ib = i;
+        break;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      if (t[i] > p[param::tmax]) {
+        is = i;
+        break;
+      }
+    }
+    const int i1 = ib < is ? ib : is;
+    const int i2 = ib < is ? is : ib;
+    // before both onsets: I = A0
+    for (int i = 0; i < i1; ++i) {
+      const double r = p[param::A0] - y[i];
+      f += r * r;
+      g[param::A0] += r;
+    }
+    a[0] += i1;
+    if (ib < is) {
+      accumulate_range<true, false>(i1, i2, p, a, g, f);
+    } else {
+      accumulate_range<false, true>(i1, i2, p, a, g, f);
+    }
+    accumulate_range<true, true>(i2, n, p, a, g, f);
+    for (int i = 0; i < kNumParams; ++i) {
+      jtr[i] = g[i];
+      for (int j = 0; j < kNumParams; ++j) {
+        // the accumulated entries lie in the upper triangle (index lists are ascending)
+        jtj[i * kNumParams + j] = j >= i ? a[i * kNumParams + j] : a[j * kNumParams + i];
+      }
+    }
+    return f;
+  }
+};
+
+/// The problem of one voxel (t ascending, n >= 2); detects a uniform time grid.
+KOKKOS_INLINE_FUNCTION ProxylProblem make_proxyl_problem(const double* t, const double* y, int n) {
+  ProxylProblem pr{t, y, n, false, 0.0};
+  const double dt = (t[n - 1] - t[0]) / (n - 1);
+  bool uniform = dt > 0.0;
+  for (int i = 1; i < n && uniform; ++i) {
+    const double expect = t[0] + i * dt;
+    const double tol = 1e-12 * (voxflow::kmath::fabs(t[i]) + dt);
+    if (voxflow::kmath::fabs(t[i] - expect) > tol) uniform = false;
+  }
+  pr.uniform = uniform;
+  pr.dt = dt;
+  return pr;
+}
+
+namespace detail {
+
+KOKKOS_INLINE_FUNCTION void fill_failed(VoxelFit& out, FitStatus status) {
+  const double nan = static_cast<double>(NAN);
+  for (int i = 0; i < kNumParams; ++i) {
+    out.p[i] = nan;
+    out.se[i] = nan;
+  }
+  out.rss = nan;
+  out.r_squared = nan;
+  out.rmse = nan;
+  out.status = status;
+}
+
+/// In-place selection (Hoare's quickselect, median-of-three pivot; deterministic): returns
+/// the k-th smallest of a[0..n) and partially reorders a.
+KOKKOS_INLINE_FUNCTION double select_kth(double* a, int n, int k) {
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    // median of three as pivot value
+    double x = a[lo], yv = a[mid], z = a[hi];
+    double pivot = x < yv ? (yv < z ? yv : (x < z ? z : x)) : (x < z ? x : (yv < z ? z : yv));
+    int i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) ++i;
+      while (a[j] > pivot) --j;
+      if (i <= j) {
+        const double tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
+        ++i;
+        --j;
+      }
+    }
+    if (k <= j) {
+      hi = j;
+    } else if (k >= i) {
+      lo = i;
+    } else {
+      return a[k];
+    }
+  }
+  return a[k];
+}
+
+/// Median of a[0..n) (n >= 1; mean of the two middle values for even n); reorders a.
+KOKKOS_INLINE_FUNCTION double median_inplace(double* a, int n) {
+  const double upper = select_kth(a, n, n / 2);
+  if (n % 2 == 1) return upper;
+  double lower = a[0];
+  for (int i = 1; i < n / 2; ++i) lower = a[i] > lower ? a[i] : lower;  // max of the lower part
+  return 0.5 * (lower + upper);
+}
+
+/// Robust noise level of y[0..n) (n >= 3): MAD of the first differences / (0.6745 sqrt 2), the
+/// normal-consistent standard deviation of white noise, insensitive to the few large
+/// differences of the bolus rise.
+KOKKOS_INLINE_FUNCTION double robust_noise_sigma(const double* y, int n) {
+  double d[kMaxTimePoints];
+  const int m = n - 1;
+  for (int i = 0; i < m; ++i) d[i] = y[i + 1] - y[i];
+  const double med = median_inplace(d, m);
+  for (int i = 0; i < m; ++i) d[i] = voxflow::kmath::fabs(d[i] - med);
+  return median_inplace(d, m) / (0.6744897501960817 * 1.4142135623730951);
+}
+
+/// max - min of the model with parameters p over the sample times t[0..n).
+KOKKOS_INLINE_FUNCTION double model_range(const double* p, const double* t, int n) {
+  double lo = proxyl_model(p, t[0]), hi = lo;
+  for (int i = 1; i < n; ++i) {
+    const double v = proxyl_model(p, t[i]);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  return hi - lo;
+}
+
+}  // namespace detail
+
+/// Signal-to-noise ratio (fitted curve range / robust noise sigma) from which fit_voxel also
+/// tries the second start.
+constexpr double kSecondStartSnr = 5.0;
+
+/// Fits the extended PROXYL model to one voxel: t_min[n] times in minutes (ascending), y[n]
+/// signal values (any units). The original's bounds and start values (fit_bounds.hpp), solved
+/// with scipy's Trust Region Reflective algorithm (bounded_lm.hpp); a second start
+/// (proxyl_fallback_guess) when the first does not converge or when the fitted curve's range
+/// is >= kSecondStartSnr times the robust noise level, keeping the better converged fit
+/// (docs/kinetics_fit.md). Status: n < kMinTimePoints -> TooFewPoints; non-finite values, a
+/// flat series, max(y) <= 0, n > kMaxTimePoints or no converged attempt -> FitFailed (NaN in
+/// every field); otherwise AtBound when a parameter is within 1e-6 of its box width of a bound,
+/// else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
+KOKKOS_INLINE_FUNCTION VoxelFit fit_voxel(const double* t_min, const double* y, int n) {
+  VoxelFit out;
+  out.iterations = 0;
+  if (n < kMinTimePoints) {
+    detail::fill_failed(out, FitStatus::TooFewPoints);
+    return out;
+  }
+  FitBounds b;
+  if (n > kMaxTimePoints || !proxyl_bounds(t_min, y, n, b)) {
+    detail::fill_failed(out, FitStatus::FitFailed);
+    return out;
+  }
+  const ProxylProblem problem = make_proxyl_problem(t_min, y, n);
+  const LsqOptions opt;
+
+  double p_first[kNumParams];
+  proxyl_initial_guess(t_min, y, n, b, p_first);
+  double best_p[kNumParams];
+  for (int i = 0; i < kNumParams; ++i) best_p[i] = p_first[i];
+  LsqResult<kNumParams> best = bounded_least_squares<kNumParams>(problem, best_p, b.lo, b.hi, opt);
+  out.iterations += best.nfev;
+  bool best_ok = lsq_converged(best.status) && voxflow::kmath::isfinite(best.rss);
+
+  // Second start (voxflow's fallback, docs/kinetics_fit.md): when the first attempt did not
+  // converge, or when the fitted curve carries a measurable bolus (its range over the samples
+  // >= kSecondStartSnr times the robust noise level), try proxyl_fallback_guess() as well and
+  // keep the better converged fit. Below that signal-to-noise ratio the kinetics are not
+  // identifiable and a second local minimum would only fit the noise better.
+  bool try_second = !best_ok;
+  if (best_ok) {
+    const double sigma = detail::robust_noise_sigma(y, n);
+    const double range = detail::model_range(best_p, t_min, n);
+    try_second = !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+  }
+  if (try_second) {
+    double p2[kNumParams];
+    proxyl_fallback_guess(t_min, n, b, p_first, p2);
+    LsqResult<kNumParams> r2 = bounded_least_squares<kNumParams>(problem, p2, b.lo, b.hi, opt);
+    out.iterations += r2.nfev;
+    const bool ok2 = lsq_converged(r2.status) && voxflow::kmath::isfinite(r2.rss);
+    if (ok2 && (!best_ok || r2.rss < best.rss)) {
+      best = r2;
+      for (int i = 0; i < kNumParams; ++i) best_p[i] = p2[i];
+      best_ok = true;
+    }
+  }
+  if (!best_ok) {
+    detail::fill_failed(out, FitStatus::FitFailed);
+    return out;
+  }
+
+  double mean = 0.0;
+  for (int s = 0; s < n; ++s) mean += y[s];
+  mean /= n;
+  double sst = 0.0;
+  for (int s = 0; s < n; ++s) sst += (y[s] - mean) * (y[s] - mean);
+
+  out.rss = best.rss;
+  out.r_squared = 1.0 - best.rss / sst;
+  out.rmse = voxflow::kmath::sqrt(best.rss / n);
+  double inv[kNumParams * kNumParams];
+  spd_inverse<kNumParams>(best.jtj, inv);
+  const double sigma2 = n > kNumParams ? best.rss / (n - kNumParams) : static_cast<double>(NAN);
+  bool at_bound = false;
+  for (int i = 0; i < kNumParams; ++i) {
+    out.p[i] = best_p[i];
+    const double var = sigma2 * inv[i * kNumParams + i];
+    out.se[i] = var >= 0.0 ? voxflow::kmath::sqrt(var) : static_cast<double>(NAN);
+    const double tol = 1e-6 * (b.hi[i] - b.lo[i]);
+    if (best_p[i] - b.lo[i] <= tol || b.hi[i] - best_p[i] <= tol) at_bound = true;
+  }
+  out.status = at_bound ? FitStatus::AtBound : FitStatus::Ok;
+  return out;
+}
+
+}  // namespace voxflow::kinetics
