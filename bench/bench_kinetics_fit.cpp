@@ -17,6 +17,9 @@
 //      median |param - truth| per parameter (all voxels, then per region).
 // All arrays are float64, little-endian, C order (.npy version 1.0). Exit 2 on bad usage.
 #include <Kokkos_Core.hpp>
+#include <filesystem>
+
+#include "io/npy_writer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -39,30 +42,9 @@ namespace vk = voxflow::kinetics;
 
 namespace {
 
-// ---- minimal .npy (version 1.0, '<f8', C order) ------------------------------------------
-void write_npy(const std::string& path, const std::vector<double>& data,
-               const std::vector<long>& shape) {
-  std::string dims;
-  for (std::size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
-  if (shape.size() == 1) dims += ",";
-  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
-  std::size_t total = 10 + dict.size() + 1;
-  const std::size_t pad = (64 - total % 64) % 64;
-  dict += std::string(pad, ' ') + "\n";
-  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error("cannot create " + tmp);
-    out.write("\x93NUMPY\x01\x00", 8);
-    const std::uint16_t hlen = static_cast<std::uint16_t>(dict.size());
-    const char hl[2] = {static_cast<char>(hlen & 0xff), static_cast<char>(hlen >> 8)};
-    out.write(hl, 2);
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size() * sizeof(double)));
-    if (!out) throw std::runtime_error("short write on " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp);
+// ---- .npy through voxflow's writer (float64, C order) -----------------------------------
+void write_npy(const std::string& path, const std::vector<double>& data, const std::vector<long>& shape) {
+  voxflow::io::write_npy(path, data.data(), std::vector<std::int64_t>(shape.begin(), shape.end()), false);
 }
 
 std::vector<double> read_npy(const std::string& path) {
@@ -320,6 +302,7 @@ int main(int argc, char** argv) {
     print_status_counts(f);
 
     const std::string& d = o.dump;
+    std::filesystem::create_directories(d);
     const long np = vk::kNumParams;
     write_npy(d + "/series.npy", series, {ns, nt});
     write_npy(d + "/times.npy", times, {nt});
