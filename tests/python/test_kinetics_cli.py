@@ -247,3 +247,79 @@ def test_cancel_and_resume_bit_identical(work):
         b = np.asarray(nib.load(os.path.join(o, "nifti", "se_kd.nii.gz")).dataobj)
         assert np.array_equal(a, b, equal_nan=True)
         assert not os.path.exists(os.path.join(o, "checkpoint.h5"))
+
+
+def test_nifti_input_mask_times_and_injection(work, small_phantom, small_runs):
+    """The same series as a 4D NIfTI (written by nibabel) with --times, a mask and an
+    injection index."""
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    ds = pydicom.dcmread(dcm)
+    frames = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    nz, nt = 5, 40
+    vol = frames.reshape(nt, nz, 20, 24).transpose(3, 2, 1, 0).astype(np.float32)  # [x, y, z, t]
+    aff = dicom_affine_ras(dcm)
+    series = os.path.join(work, "series.nii.gz")
+    nib.save(nib.Nifti1Image(vol, aff), series)
+    times = os.path.join(work, "times.txt")
+    with open(times, "w") as fh:
+        fh.write("# seconds\n" + "\n".join(str(70.0 * k) for k in range(nt)) + "\n")
+    region = nib.load(os.path.join(small_phantom, "truth", "region.nii.gz"))
+    mask = os.path.join(work, "mask.nii.gz")
+    nib.save(nib.Nifti1Image((np.asarray(region.dataobj) >= 1).astype(np.uint8), region.affine), mask)
+    o = os.path.join(work, "nifti_in")
+    check_ok(run(["kinetics", "--nifti", series, "--times", times, "--mask", mask, "-o", o, "--no-progress",
+                  "--no-dicom-export"], np_=2))
+    kb = np.load(os.path.join(o, "pixel_maps", "kb_map.npy"))
+    inside = np.asarray(region.dataobj) >= 1
+    assert np.isnan(kb[~inside]).all()
+    status = np.asarray(nib.load(os.path.join(o, "nifti", "status.nii.gz")).dataobj)
+    assert (status[~inside] == 0).all() and np.isin(status[inside], [1, 2, 4]).all()
+    # the NIfTI header is kept: same affine as the input series
+    assert np.allclose(nib.load(os.path.join(o, "nifti", "kb.nii.gz")).affine, aff, atol=1e-5)
+    # the same voxels fitted from the DICOM agree (times differ only by the tags' rounding)
+    kb_dcm = np.load(os.path.join(small_runs[1], "pixel_maps", "kb_map.npy"))
+    close = np.isclose(kb[inside], kb_dcm[inside], rtol=1e-4)
+    assert close.mean() > 0.98, close.mean()
+    with open(os.path.join(o, "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    assert s["time_axis"]["source"].startswith("--times")
+    assert s["status_counts"]["outside_mask"] == int((~inside).sum())
+    o2 = os.path.join(work, "inj")
+    check_ok(run(["kinetics", "--nifti", series, "--frame-interval", 70, "--injection-index", 4, "-o", o2,
+                  "--no-progress", "--no-dicom-export", "--z", 1]))
+    with open(os.path.join(o2, "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    assert s["time_axis"]["injection_index"] == 4 and s["time_axis"]["frames_fitted"] == nt - 4
+    assert s["time_axis"]["t_min"][0] == pytest.approx(4 * 70 / 60)
+    t0 = np.load(os.path.join(o2, "pixel_maps", "t0_map.npy"))[:, :, 1]
+    assert np.nanmin(t0) >= 4 * 70 / 60 * (1 - 1e-6)  # float32 map
+
+
+def test_kill9_then_resume_from_periodic_checkpoint(work):
+    ph = os.path.join(work, "big")
+    if not os.path.exists(os.path.join(ph, "phantom.dcm")):
+        check_ok(run(["phantom", "-o", ph, "--nx", 160, "--ny", 160, "--nz", 8, "--nt", 60]))
+    dcm = os.path.join(ph, "phantom.dcm")
+    o = os.path.join(work, "kill9")
+    p = subprocess.Popen([VF, "kinetics", "--dicom", dcm, "-o", o, "--no-dicom-export", "--checkpoint-interval", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ck = os.path.join(o, "checkpoint.h5")
+    t0 = time.time()
+    while not os.path.exists(ck) and time.time() - t0 < 60:
+        time.sleep(0.05)
+    time.sleep(1.2)
+    p.kill()
+    p.communicate()
+    assert p.returncode == -signal.SIGKILL
+    assert os.path.exists(ck)
+    assert not any(f.endswith(".npy") for f in os.listdir(os.path.join(o))) and not os.path.exists(
+        os.path.join(o, "summary.yaml"))
+    check_ok(run(["kinetics", "--dicom", dcm, "-o", o, "--no-dicom-export", "--resume", "--no-progress"], np_=2))
+    with open(os.path.join(o, "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    assert s["voxels"]["resumed_from_checkpoint"] > 0
+    ref = os.path.join(work, "ref")
+    for name in MAPS9:
+        a = np.load(os.path.join(ref, "pixel_maps", f"{name}_map.npy"))
+        b = np.load(os.path.join(o, "pixel_maps", f"{name}_map.npy"))
+        assert np.array_equal(a, b, equal_nan=True), name
