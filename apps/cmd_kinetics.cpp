@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
-#include <yaml-cpp/yaml.h>
 
 #include "apps/commands.hpp"
 #include "apps/kinetics_outputs.hpp"
