@@ -217,20 +217,20 @@ int cmd_kinetics(const Args& args, const Comm& comm) {
   }
 
   // voxels still to fit, in order
-  std::vector<std::int64_t> todo_h;
+  std::vector<std::int64_t> pending_h;
   {
     auto d = Kokkos::create_mirror_view(maps.done);
     Kokkos::deep_copy(d, maps.done);
     for (std::int64_t v = 0; v < n_owned; ++v) {
       if (d(v)) ++resumed_local;
-      else todo_h.push_back(v);
+      else pending_h.push_back(v);
     }
   }
-  Kokkos::View<std::int64_t*> todo("todo", todo_h.size());
+  Kokkos::View<std::int64_t*> pending("pending", pending_h.size());
   {
-    auto h = Kokkos::create_mirror_view(todo);
-    for (size_t i = 0; i < todo_h.size(); ++i) h(i) = todo_h[i];
-    Kokkos::deep_copy(todo, h);
+    auto h = Kokkos::create_mirror_view(pending);
+    for (size_t i = 0; i < pending_h.size(); ++i) h(i) = pending_h[i];
+    Kokkos::deep_copy(pending, h);
   }
   Kokkos::View<double*> t_min("t_min", axis.t_min.size());
   {
@@ -255,8 +255,8 @@ int cmd_kinetics(const Args& args, const Comm& comm) {
   copt.checkpoint_interval_s = run.checkpoint_interval_s;
   const int first_frame = axis.injection_index;
   const ChunkedRunResult res = run_chunked(
-      comm, static_cast<std::int64_t>(todo_h.size()), run.voxels_resumed, &progress, copt,
-      [&](std::int64_t b, std::int64_t e) { kinetics::fit_voxel_range(series, first_frame, t_min, selected, maps, todo, b, e); },
+      comm, static_cast<std::int64_t>(pending_h.size()), run.voxels_resumed, &progress, copt,
+      [&](std::int64_t b, std::int64_t e) { kinetics::fit_voxel_range(series, first_frame, t_min, selected, maps, pending, b, e); },
       save_ckpt);
   run.timing["fit_s"] = seconds_since(t0);
   run.voxels_fitted = res.done_global;
