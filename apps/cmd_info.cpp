@@ -6,6 +6,7 @@
 #include <iostream>
 #include <limits>
 
+#include "apps/command_line.hpp"
 #include "apps/commands.hpp"
 #include "io/hdf5_results.hpp"
 #include "io/image_reader.hpp"
@@ -30,16 +31,7 @@ int cmd_info(const Args& args, const Comm& comm) {
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("info: ") + e.what());
-  }
-  if (vm.count("help")) {
-    if (comm.is_root()) std::cout << d << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, d, vm, "info", comm, &pos)) return 0;
   if (!vm.count("input")) throw UsageError("info: give a file or folder (voxflow info FILE)");
   const std::string path = vm["input"].as<std::string>();
   io::DicomReadOptions dopt;

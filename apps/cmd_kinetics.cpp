@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "apps/command_line.hpp"
 #include "apps/commands.hpp"
 #include "apps/kinetics_outputs.hpp"
 #include "io/checkpoint.hpp"
@@ -71,16 +72,7 @@ int cmd_kinetics(const Args& args, const Comm& comm) {
   install_cancel_handlers();
   po::options_description desc = kinetics_options();
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("kinetics: ") + e.what());
-  }
-  if (vm.count("help")) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, desc, vm, "kinetics", comm)) return 0;
   KineticsRun run;
   if (vm.count("dicom") + vm.count("nifti") != 1)
     throw UsageError("kinetics: give exactly one input, --dicom FILE|DIR or --nifti FILE");

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "apps/command_line.hpp"
 #include "apps/commands.hpp"
 #include "io/atomic_file.hpp"
 #include "io/dicom_writer.hpp"
@@ -37,16 +38,7 @@ int cmd_phantom(const Args& args, const Comm& comm) {
       ("noise", po::value<double>(&spec.noise_sigma)->default_value(spec.noise_sigma), "Gaussian noise SD (signal units)")
       ("seed", po::value<std::uint64_t>(&spec.seed)->default_value(spec.seed), "noise seed");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("phantom: ") + e.what());
-  }
-  if (vm.count("help")) {
-    if (comm.is_root()) std::cout << d << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, d, vm, "phantom", comm)) return 0;
   if (!vm.count("output")) throw UsageError("phantom: give the output folder with -o DIR");
   if (spec.nx < 1 || spec.ny < 1 || spec.nz < 1 || spec.nt < 1 || !(spec.frame_interval_s > 0) || spec.noise_sigma < 0)
     throw UsageError("phantom: sizes must be >= 1, --frame-interval > 0 and --noise >= 0");

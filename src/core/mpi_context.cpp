@@ -2,6 +2,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace voxflow {
@@ -11,7 +12,15 @@ Runtime::Runtime(int& argc, char**& argv) {
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   // Errors from MPI calls come back as codes that voxflow turns into exceptions.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  Kokkos::initialize(argc, argv);
+  // Kokkos sees only its own --kokkos-* options: its initialize() would print its help for
+  // voxflow's --help and warn about the other options.
+  std::vector<char*> kargs{argv[0]};
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--kokkos", 8) == 0) kargs.push_back(argv[i]);
+  int kargc = static_cast<int>(kargs.size());
+  kargs.push_back(nullptr);
+  char** kargv = kargs.data();
+  Kokkos::initialize(kargc, kargv);
 }
 
 Runtime::~Runtime() {

@@ -70,3 +70,19 @@ def test_bad_files_exit_2():
                 assert r.returncode == 2, (path, r.returncode, r.stderr)
                 lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error:")]
                 assert lines and os.path.basename(path) in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("cmd", ["info", "kinetics", "phantom"])
+def test_help_is_voxflows_own(cmd):
+    r = subprocess.run([VF, cmd, "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"voxflow {cmd}:") and "usage: voxflow " + cmd in r.stdout
+    assert "Kokkos" not in r.stdout + r.stderr
+
+
+def test_unknown_command_and_option_exit_2():
+    r = subprocess.run([VF, "frobnicate"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr
+    r = subprocess.run([MPIRUN, "-np", "2", VF, "info", "--bogus"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert sum("voxflow: error:" in l for l in r.stderr.splitlines()) == 1, r.stderr  # one line, not one per rank
