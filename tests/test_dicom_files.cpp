@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_support.hpp"
 #include "io/dicom_reader.hpp"
 #include "io/dicom_writer.hpp"
 #include "src/core/error.hpp"
@@ -44,19 +45,7 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-/// Runs a python script (Debian's python3 with pydicom, numpy) with arguments; returns the
-/// exit code, output in *log.
-int run_python(const std::string& dir, const std::string& script, const std::string& args, std::string* log) {
-  const std::string py = dir + "/script.py", out = dir + "/script.log";
-  write_text(py, script);
-  const std::string cmd = std::string(VOXFLOW_PYTHON) + " " + py + " " + args + " > " + out + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::stringstream s;
-  s << in.rdbuf();
-  *log = s.str();
-  return rc;
-}
+using voxflow::testing::run_python;
 
 std::vector<double> read_doubles(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_support.hpp"
 #include "io/dicom_reader.hpp"
 #include "io/dicom_writer.hpp"
 #include "src/core/error.hpp"
@@ -48,18 +49,7 @@ struct SharedTempDir {
 };
 
 int run_python(const std::string& dir, const std::string& script, const std::string& args, std::string* log) {
-  const std::string py = dir + "/check.py", out = dir + "/check.log";
-  {
-    std::ofstream f(py);
-    f << script;
-  }
-  const std::string cmd = std::string(VOXFLOW_PYTHON) + " " + py + " " + args + " > " + out + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::stringstream s;
-  s << in.rdbuf();
-  *log = s.str();
-  return rc;
+  return voxflow::testing::run_python(dir, script, args, log, "check");
 }
 
 /// Rotation Rz(a) Ry(b) Rx(c), columns scaled by spacing; third column negated when

@@ -105,20 +105,6 @@ KOKKOS_INLINE_FUNCTION double norm2(const double* a) {
   return voxflow::kmath::sqrt(dot<N>(a, a));
 }
 
-/// s^T H s for the row-major symmetric N x N matrix H.
-template <int N>
-KOKKOS_INLINE_FUNCTION double quad(const double* h, const double* s) {
-  double q = 0.0;
-  VOXFLOW_KINETICS_UNROLL
-  for (int i = 0; i < N; ++i) {
-    double hs = 0.0;
-    VOXFLOW_KINETICS_UNROLL
-    for (int j = 0; j < N; ++j) hs += h[i * N + j] * s[j];
-    q += s[i] * hs;
-  }
-  return q;
-}
-
 /// s0^T H s for the row-major symmetric N x N matrix H.
 template <int N>
 KOKKOS_INLINE_FUNCTION double bilinear(const double* h, const double* s0, const double* s) {
@@ -131,6 +117,12 @@ KOKKOS_INLINE_FUNCTION double bilinear(const double* h, const double* s0, const 
     q += s0[i] * hs;
   }
   return q;
+}
+
+/// s^T H s for the row-major symmetric N x N matrix H.
+template <int N>
+KOKKOS_INLINE_FUNCTION double quad(const double* h, const double* s) {
+  return bilinear<N>(h, s, s);
 }
 
 /// LDL^T factor of H + alpha I (row-major symmetric N x N H): unit lower triangle in l

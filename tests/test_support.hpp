@@ -1,0 +1,13 @@
+#pragma once
+// Helpers shared by the GoogleTest files (linked through voxflow_test_main).
+#include <string>
+
+namespace voxflow::testing {
+
+/// Writes `script` to DIR/<stem>.py and runs it with Debian's python3 (VOXFLOW_PYTHON: numpy,
+/// pydicom, nibabel, h5py) and `args`; stdout and stderr go to DIR/<stem>.log and into *log.
+/// Returns the exit status as std::system reports it (0 on success).
+int run_python(const std::string& dir, const std::string& script, const std::string& args, std::string* log,
+               const std::string& stem = "script");
+
+}  // namespace voxflow::testing
