@@ -262,7 +262,9 @@ int cmd_kinetics(const Args& args, const Comm& comm) {
   t0 = clock_type::now();
   write_kinetics_outputs(maps, run, comm, t_start);
   if (res.cancelled) {
-    const int sig = comm.max(static_cast<double>(res.signal)) > 0 ? static_cast<int>(comm.max(static_cast<double>(res.signal))) : SIGINT;
+    // the signal some rank saw (a rank that only followed the others' agreement saw none)
+    const int seen = static_cast<int>(comm.max(static_cast<double>(res.signal)));
+    const int sig = seen > 0 ? seen : SIGINT;
     std::string resume_cmd = command_line();
     if (resume_cmd.find("--resume") == std::string::npos) resume_cmd += " --resume";
     if (comm.is_root())
