@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/test_support.hpp"
+#include "tests/gtest_support.hpp"
 #include "io/dicom_reader.hpp"
 #include "io/dicom_writer.hpp"
 #include "src/core/error.hpp"

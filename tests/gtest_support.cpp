@@ -1,4 +1,4 @@
-#include "tests/test_support.hpp"
+#include "tests/gtest_support.hpp"
 
 #include <cstdlib>
 #include <fstream>
