@@ -15,7 +15,8 @@ ChunkedRunResult run_chunked(const Comm& comm, std::int64_t n_local, std::int64_
   using clock = std::chrono::steady_clock;
   ChunkedRunResult r;
   const long long total = comm.sum(static_cast<long long>(n_local));
-  std::int64_t pos = 0, chunk = std::max<std::int64_t>(1, opt.first_chunk);
+  const std::int64_t max_chunk = opt.max_chunk > 0 ? opt.max_chunk : (std::int64_t{1} << 22);
+  std::int64_t pos = 0, chunk = std::clamp<std::int64_t>(opt.first_chunk, 1, max_chunk);
   auto last_ckpt = clock::now();
   while (true) {
     const std::int64_t end = std::min(n_local, pos + chunk);
@@ -25,7 +26,7 @@ ChunkedRunResult run_chunked(const Comm& comm, std::int64_t n_local, std::int64_
       const double dt = std::chrono::duration<double>(clock::now() - t0).count();
       const double per_item = dt / static_cast<double>(end - pos);
       if (per_item > 0)
-        chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(opt.target_chunk_s / per_item), 16, 1 << 22);
+        chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(opt.target_chunk_s / per_item), std::min<std::int64_t>(16, max_chunk), max_chunk);
       pos = end;
     }
     long long in[3] = {pos, cancel_signal() != 0 ? 1 : 0, 0};

@@ -17,6 +17,8 @@ struct ChunkedRunOptions {
   std::int64_t first_chunk = 256;
   /// call checkpoint() when this many seconds passed since the last one (<= 0: never)
   double checkpoint_interval_s = 0;
+  /// most work items in one chunk (<= 0: 2^22); bounds the memory a caller allocates per chunk
+  std::int64_t max_chunk = 0;
 };
 
 struct ChunkedRunResult {
