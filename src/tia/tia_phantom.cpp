@@ -1,0 +1,423 @@
+#include "src/tia/tia_phantom.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "io/nifti_writer.hpp"
+#include "src/core/error.hpp"
+#include "src/core/slab.hpp"
+
+namespace fs = std::filesystem;
+
+namespace voxflow::tia {
+
+namespace {
+
+constexpr double kHour = 3600.0;
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// Shortest decimal that reads back as the same double.
+std::string num(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.0f", v);
+    return b;
+  }
+  for (int p = 6; p <= 17; ++p) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.*g", p, v);
+    if (std::strtod(b, nullptr) == v) return b;
+  }
+  return std::to_string(v);
+}
+
+PhantomOrgan ellipsoid(std::uint8_t label, const char* name, double cx, double cy, double cz, double ax, double ay,
+                       double az) {
+  PhantomOrgan o;
+  o.label = label;
+  o.name = name;
+  o.cx = cx, o.cy = cy, o.cz = cz, o.ax = ax, o.ay = ay, o.az = az;
+  return o;
+}
+
+/// Gamma variate with the given peak density (Bq/ml), alpha and beta (1/h).
+void set_gamma(PhantomOrgan& o, double a_peak, double alpha, double beta_per_h) {
+  o.kinetics = PhantomKinetics::Gamma;
+  o.curve_class = "hump";
+  o.model = "gamma";
+  o.alpha = alpha;
+  o.beta = beta_per_h / kHour;
+  o.t_peak = alpha / o.beta;
+  o.a_peak = a_peak;
+  // K t_pk^alpha exp(-alpha) = a_peak
+  o.K = a_peak / std::exp(alpha * std::log(o.t_peak) - alpha);
+  // int_0^inf K t^a e^{-b t} dt = K Gamma(a + 1) / b^(a + 1)
+  o.tia_density = std::exp(std::log(o.K) + std::lgamma(alpha + 1.0) - (alpha + 1.0) * std::log(o.beta));
+}
+
+/// The design's falling curve: linear uptake to the first scan t1, then exp(-lambda (t - t1)).
+void set_falling(PhantomOrgan& o, double a_peak, double t_half_eff_h, double t1_s) {
+  o.kinetics = PhantomKinetics::Falling;
+  o.curve_class = "falling";
+  o.model = "exp";
+  o.a_peak = a_peak;
+  o.t_peak = t1_s;
+  o.lambda = std::log(2.0) / (t_half_eff_h * kHour);
+  o.tia_density = 0.5 * a_peak * t1_s + a_peak / o.lambda;
+}
+
+/// Still rising at the last scan: samples A_last (1 - e^{-k t_i}) / (1 - e^{-k t_last}); the
+/// curve is piecewise linear through (0, 0) and the samples, physical decay after the last.
+void set_rising(PhantomOrgan& o, double a_last, double k_per_h, const std::vector<double>& times_s, double lambda_phys) {
+  o.kinetics = PhantomKinetics::Rising;
+  o.curve_class = "rising";
+  o.model = "hybrid";
+  o.a_peak = a_last;
+  o.t_peak = times_s.back();
+  o.lambda = lambda_phys;
+  const double k = k_per_h / kHour, norm = 1.0 - std::exp(-k * times_s.back());
+  o.samples.clear();
+  for (double t : times_s) o.samples.push_back(a_last * (1.0 - std::exp(-k * t)) / norm);
+  double area = 0.0, tp = 0.0, ap = 0.0;  // trapezoid from (0, 0)
+  for (size_t i = 0; i < times_s.size(); ++i) {
+    area += 0.5 * (ap + o.samples[i]) * (times_s[i] - tp);
+    tp = times_s[i];
+    ap = o.samples[i];
+  }
+  o.tia_density = area + ap / lambda_phys;
+}
+
+}  // namespace
+
+TiaPhantomSpec TiaPhantomSpec::cube(std::int64_t n) {
+  TiaPhantomSpec s;
+  s.nx = s.ny = s.nz = n;
+  s.spacing_mm = n > 0 ? 512.0 / static_cast<double>(n) : 0.0;
+  return s;
+}
+
+void TiaPhantomSpec::validate() const {
+  if (nx < 8 || ny < 8 || nz < 8) throw UsageError("phantom --tia: the grid needs at least 8 voxels per axis");
+  if (!(spacing_mm > 0) || !std::isfinite(spacing_mm)) throw UsageError("phantom --tia: spacing must be > 0 mm");
+  if (times_h.size() < 2 || times_h.size() > 16)
+    throw UsageError("phantom --tia: give 2 to 16 scan times (got " + std::to_string(times_h.size()) + ")");
+  for (size_t i = 0; i < times_h.size(); ++i)
+    if (!(times_h[i] > 0) || !std::isfinite(times_h[i]) || (i > 0 && !(times_h[i] > times_h[i - 1])))
+      throw UsageError("phantom --tia: scan times must be > 0 h and strictly increasing");
+  if (!(noise >= 0) || !std::isfinite(noise)) throw UsageError("phantom --tia: --noise must be >= 0");
+  if (!(half_life_s > 0)) throw UsageError("phantom --tia: the half-life must be > 0");
+}
+
+double PhantomOrgan::density(double t) const {
+  switch (kinetics) {
+    case PhantomKinetics::None:
+      return 0.0;
+    case PhantomKinetics::Gamma:
+      return t > 0 ? K * std::exp(alpha * std::log(t) - beta * t) : 0.0;
+    case PhantomKinetics::Falling:
+      if (t <= 0) return 0.0;
+      return t < t_peak ? a_peak * t / t_peak : a_peak * std::exp(-lambda * (t - t_peak));
+    case PhantomKinetics::Rising: {
+      if (t <= 0) return 0.0;
+      if (t >= t_peak) return a_peak * std::exp(-lambda * (t - t_peak));
+      double tp = 0.0, ap = 0.0;  // linear between the knots (0, 0), (t_i, A_i)
+      for (size_t i = 0; i < times_s.size(); ++i) {
+        if (t <= times_s[i]) return ap + (samples[i] - ap) * (t - tp) / (times_s[i] - tp);
+        tp = times_s[i];
+        ap = samples[i];
+      }
+      return ap;
+    }
+  }
+  return 0.0;
+}
+
+bool PhantomOrgan::inside(double x, double y, double z) const {
+  if (ax <= 0) return false;
+  const double u = (x - cx) / ax, v = (y - cy) / ay, w = (z - cz) / az;
+  return u * u + v * v + w * w <= 1.0;
+}
+
+std::vector<PhantomOrgan> tia_phantom_organs(const TiaPhantomSpec& spec) {
+  const double lambda_phys = std::log(2.0) / spec.half_life_s;
+  std::vector<double> ts;
+  for (double h : spec.times_h) ts.push_back(h * kHour);
+  std::vector<PhantomOrgan> o(kPhantomLabels);
+  o[kLabelAir] = ellipsoid(kLabelAir, "air", 0, 0, 0, 0, 0, 0);
+  o[kLabelAir].curve_class = "none";
+  o[kLabelAir].model = "none";
+  // geometry in mm, RAS+ (+x to the patient's right, +y anterior, +z superior), origin at the FOV centre
+  o[kLabelBody] = ellipsoid(kLabelBody, "body", 0, 0, 0, 170, 110, 120);
+  o[kLabelLiver] = ellipsoid(kLabelLiver, "liver", 65, 5, 50, 80, 70, 50);
+  o[kLabelSpleen] = ellipsoid(kLabelSpleen, "spleen", -85, -30, 55, 35, 28, 45);
+  o[kLabelKidneyLeft] = ellipsoid(kLabelKidneyLeft, "kidney_left", -65, -45, -35, 28, 22, 45);
+  o[kLabelKidneyRight] = ellipsoid(kLabelKidneyRight, "kidney_right", 65, -45, -35, 28, 22, 45);
+  o[kLabelTumourHump] = ellipsoid(kLabelTumourHump, "tumour_hump", 80, 10, 60, 20, 20, 20);
+  o[kLabelTumourRising] = ellipsoid(kLabelTumourRising, "tumour_rising", -45, 55, -50, 22, 22, 22);
+  o[kLabelTumourSmall] = ellipsoid(kLabelTumourSmall, "tumour_small", -20, 30, 40, 12, 12, 12);
+  // kinetics (Bq/ml; a 7.4 GBq Lu-177 therapy, magnitudes in docs/tia_phantom.md)
+  set_falling(o[kLabelBody], 3.0e4, 40.0, ts.front());
+  set_falling(o[kLabelLiver], 1.2e5, 60.0, ts.front());
+  set_gamma(o[kLabelSpleen], 2.0e5, 1.5, 0.03);
+  set_gamma(o[kLabelKidneyLeft], 2.5e5, 0.9, 0.035);
+  set_gamma(o[kLabelKidneyRight], 2.5e5, 0.9, 0.035);
+  set_gamma(o[kLabelTumourHump], 8.0e5, 1.2, 0.02);
+  set_rising(o[kLabelTumourRising], 3.0e5, 0.01, ts, lambda_phys);
+  set_gamma(o[kLabelTumourSmall], 5.0e5, 2.0, 0.04);
+  for (auto& g : o) {
+    g.times_s = ts;
+    if (g.kinetics == PhantomKinetics::Rising) continue;  // samples set by set_rising
+    g.samples.clear();
+    for (double t : ts) g.samples.push_back(g.density(t));
+  }
+  return o;
+}
+
+Grid tia_phantom_grid(const TiaPhantomSpec& spec) {
+  Grid g;
+  g.dims = {spec.nx, spec.ny, spec.nz};
+  g.nt = 1;
+  g.spacing_mm = {spec.spacing_mm, spec.spacing_mm, spec.spacing_mm};
+  g.affine = Grid::scaling_affine(g.spacing_mm);
+  for (int a = 0; a < 3; ++a)
+    g.affine[static_cast<size_t>(a)][3] = -0.5 * static_cast<double>(g.dims[static_cast<size_t>(a)] - 1) * spec.spacing_mm;
+  return g;
+}
+
+std::uint8_t tia_phantom_label(const TiaPhantomSpec& spec, const std::vector<PhantomOrgan>& organs, std::int64_t i,
+                               std::int64_t j, std::int64_t k) {
+  const double s = spec.spacing_mm;
+  const double x = (static_cast<double>(i) - 0.5 * static_cast<double>(spec.nx - 1)) * s;
+  const double y = (static_cast<double>(j) - 0.5 * static_cast<double>(spec.ny - 1)) * s;
+  const double z = (static_cast<double>(k) - 0.5 * static_cast<double>(spec.nz - 1)) * s;
+  if (!organs[kLabelBody].inside(x, y, z)) return kLabelAir;
+  static constexpr std::uint8_t order[] = {kLabelTumourHump, kLabelTumourRising, kLabelTumourSmall, kLabelKidneyLeft,
+                                           kLabelKidneyRight, kLabelSpleen,      kLabelLiver};
+  for (std::uint8_t l : order)
+    if (organs[l].inside(x, y, z)) return l;
+  return kLabelBody;
+}
+
+double tia_phantom_gauss(std::uint64_t seed, std::int64_t voxel, int time_point) {
+  const std::uint64_t base = splitmix64(splitmix64(seed ^ 0x7469615F7068616Eull) ^ static_cast<std::uint64_t>(voxel));
+  const std::uint64_t h1 = splitmix64(base ^ (2ull * static_cast<std::uint64_t>(time_point)));
+  const std::uint64_t h2 = splitmix64(base ^ (2ull * static_cast<std::uint64_t>(time_point) + 1ull));
+  const double u1 = (static_cast<double>(h1 >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
+  const double u2 = static_cast<double>(h2 >> 11) * 0x1.0p-53;          // [0, 1)
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+std::string expected_curve_class(const std::vector<double>& a, double epsilon, double floor_rel) {
+  double mx = 0.0;
+  for (double v : a) mx = std::max(mx, v);
+  std::vector<double> v;
+  for (double x : a)
+    if (x > 0 && x >= floor_rel * mx) v.push_back(x);
+  if (v.size() < 2) return "none";
+  size_t p = 0;
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] > v[p]) p = i;
+  const double eps = epsilon * v[p];
+  int s = 0;
+  for (size_t i = 0; i + 1 < v.size(); ++i) {
+    const double d = v[i + 1] - v[i];
+    s += d > eps ? 1 : (d < -eps ? -1 : 0);
+  }
+  if (p == 0 && s < 0) return "falling";
+  if (p == v.size() - 1 && s > 0) return "rising";
+  if (p > 0 && p + 1 < v.size() && v.front() < v[p] - eps && v.back() < v[p] - eps) return "hump";
+  return "ambiguous";
+}
+
+namespace {
+
+/// phantom_organs.csv: one row per label.
+std::string organs_csv(const std::vector<PhantomOrgan>& organs,
+                       const std::vector<long long>& counts, double v_ml) {
+  std::ostringstream c;
+  c << "label,name,class,model,expected_class,kinetics,K_bq_per_ml,alpha,beta_per_s,a_peak_bq_per_ml,t_peak_s,"
+       "lambda_per_s,samples_bq_per_ml,tia_density_bq_s_per_ml,tia_voxel_bq_s,voxels,centre_mm,semi_axes_mm\n";
+  const char* kin[] = {"none", "gamma_variate", "linear_uptake_then_exponential", "piecewise_linear_then_physical"};
+  for (const auto& o : organs) {
+    c << int(o.label) << "," << o.name << "," << o.curve_class << "," << o.model << ","
+      << (o.kinetics == PhantomKinetics::None ? std::string("none") : expected_curve_class(o.samples)) << ","
+      << kin[static_cast<int>(o.kinetics)] << ",";
+    const bool g = o.kinetics == PhantomKinetics::Gamma, none = o.kinetics == PhantomKinetics::None;
+    c << (g ? num(o.K) : "") << "," << (g ? num(o.alpha) : "") << "," << (g ? num(o.beta) : "") << ","
+      << (none ? "" : num(o.a_peak)) << "," << (none ? "" : num(o.t_peak)) << ","
+      << (g || none ? "" : num(o.lambda)) << ",";
+    for (size_t i = 0; i < o.samples.size(); ++i) c << (i ? ";" : "") << num(o.samples[i]);
+    c << "," << num(o.tia_density) << "," << num(o.tia_density * v_ml) << "," << counts[o.label] << ",";
+    if (!none) c << num(o.cx) << ";" << num(o.cy) << ";" << num(o.cz) << "," << num(o.ax) << ";" << num(o.ay) << ";" << num(o.az);
+    else c << ",";
+    c << "\n";
+  }
+  return c.str();
+}
+
+/// The sections shared by both configurations; mask_file empty: the spec default (Otsu).
+void emit_common(YAML::Emitter& y, const TiaPhantomSpec& spec, const std::string& mask_file) {
+  y << YAML::Key << "inputs" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "images" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (size_t t = 0; t < spec.times_h.size(); ++t) y << ("activity_tp" + std::to_string(t + 1) + ".nii.gz");
+  y << YAML::EndSeq;
+  y << YAML::Key << "times" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (double h : spec.times_h) y << num(h * kHour);
+  y << YAML::EndSeq << YAML::EndMap;
+  y << YAML::Key << "time" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "unit" << YAML::Value
+    << "seconds" << YAML::EndMap;
+  y << YAML::Key << "physics" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "half_life_seconds"
+    << YAML::Value << num(spec.half_life_s) << YAML::Key << "enforce_lambda_phys" << YAML::Value << true
+    << YAML::EndMap;
+  if (mask_file.empty())
+    y << YAML::Key << "mask" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "mode" << YAML::Value
+      << "otsu" << YAML::Key << "min_fraction_of_max" << YAML::Value << "0.02" << YAML::EndMap;
+  else
+    y << YAML::Key << "mask" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "mode" << YAML::Value
+      << "file" << YAML::Key << "path" << YAML::Value << mask_file << YAML::Key << "min_fraction_of_max"
+      << YAML::Value << "0.02" << YAML::EndMap;
+  y << YAML::Key << "denoise" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "enabled" << YAML::Value
+    << true << YAML::Key << "sigma_mm" << YAML::Value << "2.0" << YAML::EndMap;
+  y << YAML::Key << "noise_floor" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "enabled"
+    << YAML::Value << true << YAML::Key << "mode" << YAML::Value << "relative" << YAML::Key << "absolute_bq_per_ml"
+    << YAML::Value << "0.0" << YAML::Key << "relative_fraction" << YAML::Value << "0.01" << YAML::EndMap;
+  y << YAML::Key << "models" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "mode" << YAML::Value
+    << "auto" << YAML::Key << "rising_mode" << YAML::Value << "hybrid" << YAML::Key << "include_t0" << YAML::Value
+    << true << YAML::Key << "classification_epsilon" << YAML::Value << "0.02" << YAML::Key << "refine" << YAML::Value
+    << false << YAML::Key << "falling_integral" << YAML::Value << "design" << YAML::EndMap;
+}
+
+void emit_tail(YAML::Emitter& y, const std::string& out_dir) {
+  y << YAML::Key << "bootstrap" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "enabled"
+    << YAML::Value << true << YAML::Key << "replicates" << YAML::Value << 50 << YAML::Key << "seed" << YAML::Value << 0
+    << YAML::Key << "reclassify" << YAML::Value << true << YAML::EndMap;
+  y << YAML::Key << "performance" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "chunk_size_vox"
+    << YAML::Value << 500000 << YAML::EndMap;
+  y << YAML::Key << "io" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "output_dir" << YAML::Value
+    << out_dir << YAML::Key << "prefix" << YAML::Value << YAML::DoubleQuoted << "" << YAML::Key << "write_tpeak"
+    << YAML::Value << true << YAML::EndMap;
+}
+
+std::string voxel_yaml(const TiaPhantomSpec& spec) {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  emit_common(y, spec, "");
+  y << YAML::Key << "regions" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "enabled" << YAML::Value
+    << false << YAML::Key << "voxel_level_r2" << YAML::Value << false << YAML::EndMap;
+  emit_tail(y, "tia_out");
+  y << YAML::EndMap;
+  return "# voxflow TIA phantom: voxel-mode configuration (every setting written out; TIA_SPEC.md section 8)\n"
+         "# run: voxflow tia --config tia.yaml   (inputs and output_dir are relative to this file)\n" +
+         std::string(y.c_str()) + "\n";
+}
+
+std::string regions_yaml(const TiaPhantomSpec& spec, const std::vector<PhantomOrgan>& organs) {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  // the mask is the body of the label map: Otsu of the summed image puts the low-uptake body
+  // background with the air (DESIGN.md, known weaknesses), which would leave region 1 empty
+  emit_common(y, spec, "labels.nii.gz");
+  y << YAML::Key << "regions" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "enabled" << YAML::Value << true;
+  y << YAML::Key << "label_map_path" << YAML::Value << "labels.nii.gz";
+  y << YAML::Key << "voxel_level_r2" << YAML::Value << false;
+  y << YAML::Key << "classes" << YAML::Value << YAML::BeginMap;
+  for (const auto& o : organs) {
+    if (o.kinetics == PhantomKinetics::None) continue;
+    y << YAML::Key << std::to_string(o.label) << YAML::Value << YAML::Flow << YAML::BeginMap;
+    y << YAML::Key << "class" << YAML::Value << o.curve_class;
+    y << YAML::Key << "allowed_models" << YAML::Value << YAML::Flow << YAML::BeginSeq << o.model;
+    if (o.model != "hybrid") y << "hybrid";
+    y << YAML::EndSeq << YAML::Key << "default_model" << YAML::Value << o.model << YAML::EndMap;
+    y << YAML::Comment(o.name);
+  }
+  y << YAML::EndMap << YAML::EndMap;
+  emit_tail(y, "tia_regions_out");
+  y << YAML::EndMap;
+  return "# voxflow TIA phantom: region-mode configuration, one class and model per organ label;\n"
+         "# mask = the body of labels.nii.gz (label != 0)\n"
+         "# run: voxflow tia --config tia_regions.yaml\n" +
+         std::string(y.c_str()) + "\n";
+}
+
+}  // namespace
+
+void write_tia_phantom(const TiaPhantomSpec& spec, const std::string& dir, const Comm& comm) {
+  spec.validate();
+  const fs::path out = dir;
+  collective_check(comm, [&] {
+    if (!comm.is_root()) return;
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec || !fs::is_directory(out)) throw InputError("cannot create " + out.string() + ": " + ec.message());
+  });
+  const std::vector<PhantomOrgan> organs = tia_phantom_organs(spec);
+  const Grid grid = tia_phantom_grid(spec);
+  const Slab slab = make_slab(spec.nz, comm.rank(), comm.size());
+  const double v_ml = spec.spacing_mm * spec.spacing_mm * spec.spacing_mm / 1000.0;
+  const std::int64_t P = grid.plane_size(), nv = slab.nz * P, off = slab.z0 * P;
+
+  // labels of the slab, by voxel centre
+  std::vector<std::uint8_t> lab(static_cast<size_t>(nv));
+  Kokkos::parallel_for(
+      "tia_phantom_labels", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nv), [&](std::int64_t v) {
+        const std::int64_t i = v % spec.nx, j = (v / spec.nx) % spec.ny, k = v / P;
+        lab[static_cast<size_t>(v)] = tia_phantom_label(spec, organs, i, j, slab.to_global(k));
+      });
+  Kokkos::fence();
+  std::vector<long long> counts(kPhantomLabels, 0);
+  for (std::uint8_t l : lab) ++counts[l];
+  for (auto& c : counts) c = comm.sum(c);
+
+  const io::NiftiReference ref{grid, ""};
+  Volume3D vol(grid, slab, 0, "tia_phantom");
+  auto h = Kokkos::create_mirror_view(vol.data);
+  auto write = [&](const std::string& name, io::MapType type, const std::string& descr, const std::string& units) {
+    Kokkos::deep_copy(vol.data, h);
+    vol.units = units;
+    io::write_nifti_map((out / name).string(), vol, ref, type, comm, descr, units);
+  };
+
+  for (std::int64_t v = 0; v < nv; ++v) h(v) = static_cast<float>(lab[static_cast<size_t>(v)]);
+  write("labels.nii.gz", io::MapType::UInt8,
+        "0 air 1 body 2 liver 3 spleen 4 kidL 5 kidR 6 tumHump 7 tumRising 8 tumSmall", "");
+  for (std::int64_t v = 0; v < nv; ++v)
+    h(v) = static_cast<float>(organs[lab[static_cast<size_t>(v)]].tia_density * v_ml);
+  write("tia_truth.nii.gz", io::MapType::Float32, "analytic TIA (Bq*s per voxel) of the noiseless curve", "Bq*s");
+
+  for (size_t t = 0; t < spec.times_h.size(); ++t) {
+    const int tp = static_cast<int>(t);
+    const double noise = spec.noise;
+    const std::uint64_t seed = spec.seed;
+    Kokkos::parallel_for(
+        "tia_phantom_activity", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nv), [&](std::int64_t v) {
+          const double a = organs[lab[static_cast<size_t>(v)]].samples[t];
+          const double z = noise > 0 && a != 0 ? tia_phantom_gauss(seed, off + v, tp) : 0.0;
+          h(v) = static_cast<float>(a * (1.0 + noise * z));
+        });
+    Kokkos::fence();
+    char descr[80];
+    std::snprintf(descr, sizeof descr, "Lu-177 activity density at %g h (Bq/ml)", spec.times_h[t]);
+    write("activity_tp" + std::to_string(t + 1) + ".nii.gz", io::MapType::Float32, descr, "Bq/ml");
+  }
+
+  collective_check(comm, [&] {
+    if (!comm.is_root()) return;
+    io::write_text_atomic((out / "phantom_organs.csv").string(), organs_csv(organs, counts, v_ml));
+    io::write_text_atomic((out / "tia.yaml").string(), voxel_yaml(spec));
+    io::write_text_atomic((out / "tia_regions.yaml").string(), regions_yaml(spec, organs));
+  });
+}
+
+}  // namespace voxflow::tia
