@@ -18,14 +18,20 @@ std::vector<double> finite_values(const std::vector<float>& values) {
   return out;
 }
 
-// numpy.percentile(a, p) with method="linear" on already sorted, non-empty `s`.
-double sorted_percentile(const std::vector<double>& s, double p) {
+// numpy.percentile(s, p) with method="linear" on non-empty `s`, by selection instead of a full
+// sort (O(n), as numpy's partition): the order statistics i and i + 1 around position
+// p/100 (n - 1), then numpy's _lerp: a + (b - a) t, switched to b - (b - a) (1 - t) for t >= 0.5.
+// Reorders s.
+double select_percentile(std::vector<double>& s, double p) {
   const double pos = p / 100.0 * static_cast<double>(s.size() - 1);
   const auto i = static_cast<std::size_t>(std::floor(pos));
-  if (i + 1 >= s.size()) return s.back();
+  const auto nth = s.begin() + static_cast<std::ptrdiff_t>(i);
+  std::nth_element(s.begin(), nth, s.end());
+  const double a = *nth;
+  if (i + 1 >= s.size()) return a;
+  const double b = *std::min_element(nth + 1, s.end());
   const double f = pos - static_cast<double>(i);
-  // numpy's _lerp: a + (b - a) * t, switched to b - (b - a) * (1 - t) for t >= 0.5.
-  return f >= 0.5 ? s[i + 1] - (s[i + 1] - s[i]) * (1.0 - f) : s[i] + (s[i + 1] - s[i]) * f;
+  return f >= 0.5 ? b - (b - a) * (1.0 - f) : a + (b - a) * f;
 }
 
 }  // namespace
@@ -44,8 +50,7 @@ double percentile(const std::vector<float>& values, double p) {
   if (!(p >= 0.0 && p <= 100.0)) throw InputError("percentile " + std::to_string(p) + " is outside [0, 100]");
   std::vector<double> s = finite_values(values);
   if (s.empty()) throw InputError("percentile of a map without any finite value");
-  std::sort(s.begin(), s.end());
-  return sorted_percentile(s, p);
+  return select_percentile(s, p);
 }
 
 ValueRange compute_range(const std::vector<float>& values, Normalization method) {
@@ -66,8 +71,8 @@ ValueRange compute_range(const std::vector<float>& values, Normalization method)
       return ValueRange{mean - 3.0 * sd, mean + 3.0 * sd};
     }
     case Normalization::Percentile: {
-      std::sort(v.begin(), v.end());
-      return ValueRange{sorted_percentile(v, 5.0), sorted_percentile(v, 95.0)};
+      const double lo = select_percentile(v, 5.0);
+      return ValueRange{lo, select_percentile(v, 95.0)};
     }
   }
   throw InternalError("compute_range: unknown normalization");
