@@ -14,6 +14,9 @@ using Args = std::vector<std::string>;
 int cmd_info(const Args& args, const Comm& comm);
 int cmd_phantom(const Args& args, const Comm& comm);
 int cmd_kinetics(const Args& args, const Comm& comm);
+int cmd_overlay(const Args& args, const Comm& comm);
+int cmd_tia(const Args& args, const Comm& comm);
+int cmd_tia_roi(const Args& args, const Comm& comm);
 
 /// the full command line, for summaries and HDF5 attributes
 const std::string& command_line();

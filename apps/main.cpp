@@ -20,6 +20,9 @@ void usage(std::FILE* out) {
                "usage: voxflow <command> [options]   (voxflow <command> --help for its options)\n"
                "commands:\n"
                "  kinetics   voxel-wise PROXYL extended-model kinetic maps (kb, kd, knt, ...)\n"
+               "  tia        voxel-wise time-integrated activity (TIA) maps from SPECT/PET time points\n"
+               "  tia-roi    per-label TIA summary (roi_summary.csv, roi_tacs.csv, bar chart)\n"
+               "  overlay    a heatmap (JSON, CSV, binary, NPY, NIfTI, HDF5) over a DICOM/NIfTI image, as PNG\n"
                "  phantom    write the built-in digital reference object (multi-frame DICOM + truth)\n"
                "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
                "  version    print the version\n",
@@ -53,7 +56,9 @@ int main(int argc, char** argv) {
     const std::string cmd = argv[1];
     apps::Args args(argv + 2, argv + argc);
     static const std::map<std::string, int (*)(const apps::Args&, const Comm&)> table = {
-        {"info", apps::cmd_info}, {"phantom", apps::cmd_phantom}, {"kinetics", apps::cmd_kinetics}};
+        {"info", apps::cmd_info}, {"phantom", apps::cmd_phantom}, {"kinetics", apps::cmd_kinetics},
+        {"overlay", apps::cmd_overlay},
+        {"tia", apps::cmd_tia}, {"tia-roi", apps::cmd_tia_roi}};
     if (cmd == "version" || cmd == "--version") {
       if (comm.is_root()) std::printf("voxflow %s\n", kVersion);
       return 0;

@@ -1,0 +1,98 @@
+#pragma once
+// The `voxflow tia` configuration (seeds/002 PyTIA design §11, keys listed in docs/tia.md):
+// parsed from YAML with yaml-cpp, strictly (an unknown key or a value of the wrong type is an
+// error naming the key), with command-line overrides, and written back as the effective
+// configuration for the summary.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "src/tia/tia_types.hpp"
+
+namespace voxflow::tia {
+
+enum class MaskMode { Otsu, File, None };
+
+/// The fixed class and model policy of one label in region mode (design §8).
+struct RegionClass {
+  std::uint8_t curve_class = kClassAmbiguous;  // falling / rising / hump / ambiguous
+  std::vector<std::uint8_t> allowed_models;    // TiaModel ids, tried in order after default_model
+  std::uint8_t default_model = kModelHybrid;
+};
+
+/// Every setting of a run, with the design's defaults. Times are in seconds after load()
+/// (time.unit applied), paths are absolute or relative to the working directory (the YAML
+/// file's own relative paths are resolved against its folder).
+struct TiaConfig {
+  // inputs
+  std::vector<std::string> images;
+  std::vector<double> times_s;
+  std::string time_unit = "seconds";  // as given (times_s already converted)
+  // physics
+  double half_life_s = 0.0;           // required, > 0
+  bool enforce_lambda_phys = true;
+  // mask
+  MaskMode mask_mode = MaskMode::Otsu;
+  std::string mask_path;
+  double mask_min_fraction_of_max = 0.02;
+  // denoise
+  bool denoise = true;
+  double denoise_sigma_mm = 2.0;
+  // noise floor
+  bool floor_enabled = true;
+  std::string floor_mode = "relative";  // relative | absolute
+  double floor_absolute_bq_per_ml = 0.0;
+  double floor_relative_fraction = 0.01;
+  // models
+  std::string model_mode = "auto";
+  RisingMode rising_mode = RisingMode::Hybrid;
+  bool include_t0 = true;
+  double classification_epsilon = 0.02;
+  bool refine = false;
+  FallingIntegral falling_integral = FallingIntegral::Design;
+  // regions
+  bool regions_enabled = false;
+  std::string label_map_path;
+  bool voxel_level_r2 = false;
+  std::map<int, RegionClass> region_classes;  // label -> policy
+  // bootstrap
+  bool bootstrap = true;
+  int bootstrap_replicates = 50;
+  std::uint64_t bootstrap_seed = 0;
+  bool bootstrap_reclassify = true;
+  // performance / io
+  std::int64_t chunk_size_vox = 500000;
+  std::string output_dir;
+  std::string prefix;
+  bool write_tpeak = true;
+
+  /// ln 2 / half-life, 1/s
+  double lambda_phys() const;
+  /// The kernel options (floor_absolute converted with the voxel volume in ml).
+  TiaFitOptions fit_options(double voxel_volume_ml) const;
+  /// "<prefix>_" or "" when no prefix
+  std::string file_prefix() const;
+};
+
+/// Settings from a YAML file (`path`) and/or overrides, applied in this order: the defaults,
+/// the file (when path is non-empty), then `overrides` as "dotted.key=value" (value parsed as
+/// YAML, e.g. "bootstrap.replicates=100", "inputs.times=[3600, 86400]"). Relative paths inside
+/// the file are resolved against the file's folder; those in overrides against the working
+/// directory. Throws InputError naming the file and the key for a missing/unreadable file,
+/// invalid YAML, an unknown key, a value of the wrong type or out of range (times not > 0 or
+/// duplicated, half-life <= 0, replicates < 0, epsilon < 0, ...), and when images and times
+/// differ in number or fewer than 2 time points are given. The checks that need the images are
+/// made by the caller.
+TiaConfig load_tia_config(const std::string& path, const std::vector<std::string>& overrides);
+
+/// The effective configuration as YAML text (every key, times in seconds, time.unit seconds), as
+/// load_tia_config would read it back; for the summary and the HDF5 attribute.
+std::string tia_config_to_yaml(const TiaConfig& cfg);
+
+/// Names used in the configuration and the summary legends.
+const char* model_name(std::uint8_t model);        // "none", "gamma", "exp", "hybrid"
+const char* class_name(std::uint8_t curve_class);  // "none", "falling", "rising", "hump", "ambiguous"
+const char* status_name(std::uint8_t status);      // "outside_mask", "ok", ...
+
+}  // namespace voxflow::tia
