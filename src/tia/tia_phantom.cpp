@@ -312,12 +312,16 @@ void emit_tail(YAML::Emitter& y, const std::string& out_dir) {
 std::string voxel_yaml(const TiaPhantomSpec& spec) {
   YAML::Emitter y;
   y << YAML::BeginMap;
-  emit_common(y, spec, "");
+  // whole-body maps: the mask is the body of the label map. The design's default, Otsu of the
+  // summed image, puts this phantom's low-uptake body with the air (DESIGN.md, known
+  // weaknesses); `--mask otsu` on the command line shows it.
+  emit_common(y, spec, "labels.nii.gz");
   y << YAML::Key << "regions" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "enabled" << YAML::Value
     << false << YAML::Key << "voxel_level_r2" << YAML::Value << false << YAML::EndMap;
   emit_tail(y, "tia_out");
   y << YAML::EndMap;
-  return "# voxflow TIA phantom: voxel-mode configuration (every setting written out; TIA_SPEC.md section 8)\n"
+  return "# voxflow TIA phantom: voxel-mode configuration (every setting written out; docs/tia.md)\n"
+         "# mask = the body of labels.nii.gz (label != 0): Otsu (mask.mode: otsu) would drop the body\n"
          "# run: voxflow tia --config tia.yaml   (inputs and output_dir are relative to this file)\n" +
          std::string(y.c_str()) + "\n";
 }
