@@ -76,7 +76,7 @@ def masked(s):
 def fitboot(s):
     t = s["timing_ms"]
     return (t.get("fit", 0) + t.get("bootstrap", 0)) / 1000.0
-stages = ["load", "mask", "denoise", "prepare", "fit", "bootstrap", "save"]
+stages = ["load", "mask", "denoise", "prepare", "balance", "fit", "bootstrap", "save"]
 print(f"masked voxels: {masked(runs[0][1])} of {runs[0][1]['mask']['voxels_total']}")
 print(f"{'stage (s)':22s}" + "".join(f"{r[0]:>18s}" for r in runs))
 for st in stages:

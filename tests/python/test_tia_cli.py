@@ -429,3 +429,37 @@ def test_ctrl_c_stops_every_rank_exit_130_nothing_written(work):
         assert time.time() - t0 < 20
         assert "cancelled" in err
         assert not os.path.exists(out) or not [f for f in os.listdir(out) if not f.startswith(".")], os.listdir(out)
+
+
+def test_negative_activity_is_clamped_and_points_below_the_floor_are_missing(work):
+    """Voxel (0,0,0): a negative middle point is clamped to 0 and so excluded from the hybrid
+    trapezoid; voxel (1,0,0): a point below the absolute floor is excluded; voxel (2,0,0): every
+    point below the floor -> status 4; voxel (3,0,0): one valid point -> status 2."""
+    d = os.path.join(work, "clamp")
+    os.makedirs(d)
+    times_h = np.array([4.0, 24.0, 48.0])
+    curves = {(0, 0, 0): [100.0, -50.0, 300.0], (1, 0, 0): [100.0, 5.0, 300.0],
+              (2, 0, 0): [1.0, 2.0, 3.0], (3, 0, 0): [1.0, 2.0, 300.0]}
+    paths = []
+    for k in range(3):
+        img = np.zeros((4, 2, 2), np.float32)
+        for ijk, c in curves.items():
+            img[ijk] = c[k]
+        paths.append(os.path.join(d, f"tp{k}.nii.gz"))
+        nib.save(nib.Nifti1Image(img, np.diag([10.0, 10.0, 10.0, 1.0])), paths[-1])
+    o = os.path.join(d, "o")
+    check_ok(run(["tia", "--images", *paths, "--times", *times_h, "--time-unit", "hours", "--half-life", HALF_LIFE_S,
+                  "--mask", "none", "--no-denoise", "--bootstrap", 0, "--set", "noise_floor.mode=absolute",
+                  "--set", "noise_floor.absolute_bq_per_ml=10", "-o", o, "--no-progress"]))
+    tia, status, model = load(o, "tia"), load(o, "status_id"), load(o, "model_id")
+    v_ml = 1.0  # 10 mm cubes
+    t = times_h * 3600.0
+    lam = math.log(2) / HALF_LIFE_S
+    # rising over the valid points (4 h, 48 h) -> hybrid: trapezoid from (0, 0) + physical tail
+    expect = (0.5 * 100 * t[0] + 0.5 * (100 + 300) * (t[2] - t[0]) + 300 / lam) * v_ml
+    assert status[0, 0, 0] == 1 and model[0, 0, 0] == 3
+    assert tia[0, 0, 0] == pytest.approx(expect, rel=1e-6)
+    assert status[1, 0, 0] == 1 and tia[1, 0, 0] == pytest.approx(expect, rel=1e-6)
+    assert status[2, 0, 0] == 4 and np.isnan(tia[2, 0, 0])
+    assert status[3, 0, 0] == 2 and np.isnan(tia[3, 0, 0])
+    assert (status[:, 1:, :] == 4).all() and (status[:, :, 1:] == 4).all()  # zero curves
