@@ -242,10 +242,12 @@ int cmd_tia(const Args& args, const Comm& comm) {
 
   // ---- clamp, Bq/ml -> Bq per voxel; the voxels to fit --------------------------------------------
   t0 = clock_type::now();
-  Kokkos::View<float**> activity("activity_bq", static_cast<size_t>(n_owned), static_cast<size_t>(n_tp));
+  // converted in place when the densities carry no halo (saves a copy of the slab)
+  const std::int64_t off = density.layout.halo * density.layout.plane_size();
+  Kokkos::View<float**> activity =
+      off == 0 ? density.data : Kokkos::View<float**>("activity_bq", static_cast<size_t>(n_owned), static_cast<size_t>(n_tp));
   {
     auto d = density.data;
-    const std::int64_t off = density.layout.halo * density.layout.plane_size();
     const float vml = static_cast<float>(run.voxel_volume_ml);
     Kokkos::parallel_for(
         "tia_to_bq", Kokkos::RangePolicy<>(0, n_owned), KOKKOS_LAMBDA(std::int64_t v) {
@@ -255,7 +257,7 @@ int cmd_tia(const Args& args, const Comm& comm) {
           }
         });
   }
-  density = Volume4D();  // release the densities
+  density = Volume4D();  // the activities keep the storage alive when converted in place
   std::vector<std::int64_t> fit_voxels_h;
   Kokkos::View<std::uint8_t*> in_mask("in_mask", static_cast<size_t>(n_owned));
   {
@@ -378,7 +380,6 @@ int cmd_tia(const Args& args, const Comm& comm) {
 
   // ---- fit (+ bootstrap), chunk by chunk -----------------------------------------------------------
   t0 = clock_type::now();
-  tia::TiaMaps maps(SlabLayout{grid, slab, 0});
   tia::TiaKernelSettings ks;
   ks.fit = fit_opt;
   ks.bootstrap = cfg.bootstrap;
@@ -406,6 +407,8 @@ int cmd_tia(const Args& args, const Comm& comm) {
                          " of " + std::to_string(run.voxels_in_mask) + " voxels; nothing was written");
   }
 
+  items = Kokkos::View<double**>();
+  tia::TiaMaps maps(SlabLayout{grid, slab, 0});  // allocated only now: the inputs are gone
   {
     auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);
     std::vector<double> back(rh.data(), rh.data() + rh.size());

@@ -100,6 +100,8 @@ Colormap parse_colormap(const std::string& name) {
   throw InputError("unknown colormap '" + name + "' (valid: " + valid + ")");
 }
 
+const std::array<RGBA, 256>& colormap_table(Colormap cmap) { return lut_for(cmap); }
+
 RGBA colormap_lookup(Colormap cmap, double x) {
   if (std::isnan(x)) return RGBA{0, 0, 0, 0};
   const double c = std::clamp(x, 0.0, 1.0);

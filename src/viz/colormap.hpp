@@ -1,6 +1,7 @@
 #pragma once
 // The five colormaps of the heatmap overlay design (seeds/001: red, hot, jet, viridis, plasma),
 // identical to matplotlib's. No I/O here.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,9 @@ const std::vector<std::string>& colormap_names();
 /// Channels are rounded to the nearest 8-bit value (matplotlib's bytes=True truncates instead:
 /// results agree within 1/255).
 RGBA colormap_lookup(Colormap cmap, double x);
+
+/// The 256-entry table behind colormap_lookup (entry i is what x in [i / 256, (i + 1) / 256)
+/// selects; every entry has alpha 255), for loops that look up many values.
+const std::array<RGBA, 256>& colormap_table(Colormap cmap);
 
 }  // namespace voxflow::viz

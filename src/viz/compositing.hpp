@@ -26,4 +26,11 @@ ImageRGBA greyscale_to_rgba(const std::vector<float>& grey, int w, int h, double
 void blend_heatmap(ImageRGBA& base, const std::vector<float>& heat, ValueRange range, Colormap cmap,
                    double opacity, double threshold);
 
+/// blend_heatmap that also leaves the base pixel unchanged where the raw value v (the map's own
+/// units, before normalisation) is below `hide_below` (v < hide_below; -inf hides nothing, and a
+/// -inf value is hidden by any finite hide_below). One pass, no copy of `heat`; used by
+/// overlay_heatmap for its threshold. Same errors as blend_heatmap.
+void blend_heatmap_hiding(ImageRGBA& base, const std::vector<float>& heat, ValueRange range, Colormap cmap,
+                          double opacity, double threshold, double hide_below);
+
 }  // namespace voxflow::viz

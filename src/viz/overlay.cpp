@@ -8,11 +8,9 @@
 namespace voxflow::viz {
 
 void overlay_heatmap(ImageRGBA& picture, const std::vector<float>& heat, const OverlayStyle& style) {
-  std::vector<float> shown(heat);
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (float& v : shown)
-    if (style.threshold && static_cast<double>(v) < *style.threshold) v = nan;  // NaN stays NaN
-  blend_heatmap(picture, shown, style.range, style.cmap, style.opacity, 0.0);
+  // Values below the threshold are skipped in the blend itself (no copy of the map).
+  const double hide_below = style.threshold ? *style.threshold : -std::numeric_limits<double>::infinity();
+  blend_heatmap_hiding(picture, heat, style.range, style.cmap, style.opacity, 0.0, hide_below);
 }
 
 }  // namespace voxflow::viz
