@@ -8,8 +8,8 @@
 
 namespace voxflow::io {
 
-/// The PNG encoding (8-bit RGBA, non-interlaced) of `img`, in memory (libpng's simplified
-/// png_image_write_to_memory). Throws InputError for an empty image or a pixel buffer that is not
+/// The PNG encoding (8-bit RGBA, non-interlaced, zlib level 6, UP filter on every row) of `img`,
+/// in memory (libpng's write API). Throws InputError for an empty image or a pixel buffer that is not
 /// 4 * width * height bytes, InternalError when libpng fails.
 std::vector<std::uint8_t> encode_png(const viz::ImageRGBA& img);
 

@@ -14,14 +14,15 @@ namespace {
 
 std::size_t pixel_count(int w, int h) { return static_cast<std::size_t>(w) * static_cast<std::size_t>(h); }
 
-// round(v) to a byte, v clamped to [0, 255]; halves round away from zero (std::lround).
-// For 0.5 <= v < 255, v + 0.5 is exact in double (v and v + 0.5 are multiples of v's ulp, which
-// is at most 2^-45 here), so truncating it equals lround(v); below 0.5 lround gives 0 (the one
-// value where v + 0.5 would round up to 1.0, 0.5 - 2^-54, is caught by the v < 0.5 test).
+// round(v) to a byte, v clamped to [0, 255]; halves round away from zero (std::lround), NaN
+// gives 0. For 0.5 <= v < 255, v + 0.5 is exact in double (v and v + 0.5 are multiples of v's
+// ulp, which is at most 2^-45 here), so truncating it equals lround(v); below 0.5 lround gives 0
+// (the one value where v + 0.5 would round up to 1.0, 0.5 - 2^-54, is sent to 0 first).
+// Written without branches (selects) so that it compiles to min/compare instructions.
 inline std::uint8_t round_byte(double v) {
-  if (!(v >= 0.5)) return 0;  // also v <= 0
-  if (v >= 255.0) return 255;
-  return static_cast<std::uint8_t>(static_cast<int>(v + 0.5));
+  double c = v >= 0.5 ? v : 0.0;  // also NaN and v <= 0
+  c = c < 255.0 ? c : 255.0;
+  return static_cast<std::uint8_t>(static_cast<int>(c + 0.5));
 }
 
 }  // namespace
@@ -88,6 +89,12 @@ void blend_heatmap_hiding(ImageRGBA& base, const std::vector<float>& heat, Value
   }
   double src_as[256];  // c * a_s for every channel value c
   for (int c = 0; c < 256; ++c) src_as[c] = static_cast<double>(c) * as;
+  // Opaque destination (alpha 255, the usual case): a_d = 1, and when a_out comes out exactly 1
+  // the division by it is the identity, so c_out = round(c_s a_s + (c_d * 1) (1 - a_s)) with
+  // both terms from tables (bit-identical to the full formula).
+  const bool opaque_fast = ad_tab[255] == 1.0 && ao_tab[255] == 1.0;
+  double dst_opaque[256];  // c_d * a_d * (1 - a_s) for a_d = 1
+  for (int c = 0; c < 256; ++c) dst_opaque[c] = c * ad_tab[255] * one_minus_as;
 
   const bool degenerate = !(range.hi > range.lo);
   const double lo = range.lo, span = range.hi - range.lo;
@@ -111,6 +118,13 @@ void blend_heatmap_hiding(ImageRGBA& base, const std::vector<float>& heat, Value
     const RGBA c = lut[static_cast<std::size_t>(k > 255 ? 255 : k)];
     std::uint8_t* d = px + 4 * i;
     const int a = d[3];
+    if (a == 255 && opaque_fast) {
+      d[0] = round_byte(src_as[c.r] + dst_opaque[d[0]]);
+      d[1] = round_byte(src_as[c.g] + dst_opaque[d[1]]);
+      d[2] = round_byte(src_as[c.b] + dst_opaque[d[2]]);
+      d[3] = aout_tab[255];
+      continue;
+    }
     const double ao = ao_tab[a];
     if (ao <= 0.0) {
       d[0] = d[1] = d[2] = d[3] = 0;
