@@ -210,7 +210,10 @@ def test_cancel_and_resume_bit_identical(work):
         o = os.path.join(work, f"cancel{n}_{int(sig)}")
         cmd = ([MPIRUN, "-np", str(n)] if n > 1 else []) + [VF, "kinetics", "--dicom", dcm, "-o", o,
                                                            "--no-dicom-export", "--checkpoint-interval", "0"]
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # a loaded CI machine may need more than vf-mpirun's 2 s between mpirun's SIGTERM and its
+        # SIGKILL to write the checkpoint and the partial maps
+        env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="6")
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # wait until the fit has started (the "voxflow kinetics: ..." line), then a bit more
         t0 = time.time()
         line = ""
