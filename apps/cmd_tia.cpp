@@ -269,12 +269,6 @@ int cmd_tia(const Args& args, const Comm& comm) {
     }
     Kokkos::deep_copy(in_mask, ih);
   }
-  Kokkos::View<std::int64_t*> fit_voxels("fit_voxels", fit_voxels_h.size());
-  {
-    auto h = Kokkos::create_mirror_view(fit_voxels);
-    for (size_t i = 0; i < fit_voxels_h.size(); ++i) h(i) = fit_voxels_h[i];
-    Kokkos::deep_copy(fit_voxels, h);
-  }
   Kokkos::View<double*> times("times_s", static_cast<size_t>(n_tp));
   {
     auto h = Kokkos::create_mirror_view(times);

@@ -1,5 +1,5 @@
 #pragma once
-// Shared types of the TIA kernels (seeds/002 PyTIA design §6, §7; exact semantics in docs/tia.md):
+// Shared types of the TIA kernels (seeds/002 PyTIA design §6, §7; exact semantics in docs/tia_models.md):
 // status, model and curve-class ids as written to the maps, the per-voxel options every kernel
 // reads (plain data, copyable into a Kokkos kernel) and the per-curve result.
 #include <Kokkos_Core.hpp>
