@@ -23,7 +23,7 @@ void usage(std::FILE* out) {
                "  tia        voxel-wise time-integrated activity (TIA) maps from SPECT/PET time points\n"
                "  tia-roi    per-label TIA summary (roi_summary.csv, roi_tacs.csv, bar chart)\n"
                "  overlay    a heatmap (JSON, CSV, binary, NPY, NIfTI, HDF5) over a DICOM/NIfTI image, as PNG\n"
-               "  phantom    write the built-in digital reference object (multi-frame DICOM + truth)\n"
+               "  phantom    write a built-in reference object with its truth (kinetics DICOM; --tia: SPECT TIA)\n"
                "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
                "  version    print the version\n",
                voxflow::kVersion);
