@@ -829,6 +829,205 @@ TEST(TiaBootstrap, MatchesIndependentResamplingOfHybrid) {
   EXPECT_LT(rel_err(got, want), 1e-9);
 }
 
+// ------------------------------------------------- replicate fit (status + TIA only)
+
+TEST(TiaReplicateFit, Solve2x2ClosedFormMatchesEigenAndKeepsPivotRule) {
+  std::mt19937 gen(12);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (int k = 0; k < 200; ++k) {
+    Eigen::Matrix2d m;
+    m << u(gen), u(gen), u(gen), u(gen);
+    const Eigen::Matrix2d g = m * m.transpose() + 1e-3 * Eigen::Matrix2d::Identity();
+    const double gr[4] = {g(0, 0), g(0, 1), g(1, 0), g(1, 1)};
+    const double b[2] = {u(gen), u(gen)};
+    double x[2];
+    ASSERT_TRUE(vt::solve_spd<2>(gr, b, x));
+    const Eigen::Vector2d want = g.ldlt().solve(Eigen::Vector2d(b[0], b[1]));
+    EXPECT_NEAR(x[0], want(0), 1e-9 * (1.0 + std::fabs(want(0))));
+    EXPECT_NEAR(x[1], want(1), 1e-9 * (1.0 + std::fabs(want(1))));
+  }
+  const double b[2] = {1.0, 2.0};
+  double x[2] = {-7.0, -7.0};
+  const double exact_singular[4] = {1.0, 1.0, 1.0, 1.0};
+  EXPECT_FALSE(vt::solve_spd<2>(exact_singular, b, x));
+  const double tiny_pivot[4] = {1.0, 1.0, 1.0, 1.0 + 1e-13};  // d1 ~ 1e-13 <= 1e-12 * 1
+  EXPECT_FALSE(vt::solve_spd<2>(tiny_pivot, b, x));
+  const double neg_diag[4] = {-1.0, 0.0, 0.0, 1.0};
+  EXPECT_FALSE(vt::solve_spd<2>(neg_diag, b, x));
+  const double inf_entry[4] = {INFINITY, 0.0, 0.0, 1.0};
+  EXPECT_FALSE(vt::solve_spd<2>(inf_entry, b, x));
+  EXPECT_EQ(x[0], -7.0);  // untouched on failure
+  EXPECT_EQ(x[1], -7.0);
+  const double ok_pivot[4] = {1.0, 1.0, 1.0, 1.0 + 1e-10};  // d1 ~ 1e-10 > 1e-12
+  EXPECT_TRUE(vt::solve_spd<2>(ok_pivot, b, x));
+  EXPECT_NEAR(x[1], 1e10, 1e4);  // (b1 - b0) / d1
+}
+
+TEST(TiaReplicateFit, TimeLogTableRows) {
+  const double t[4] = {3.0 * kHour, 20.0 * kHour, 50.0 * kHour, 170.0 * kHour};
+  vt::TimeLogTable tab;
+  EXPECT_EQ(tab.rows, 0u);
+  const double* row = vt::time_log_row(t, 4, 2, tab);
+  EXPECT_EQ(tab.rows, 4u);
+  EXPECT_EQ(row, tab.ln_ratio + 2 * vt::kTiaMaxTimePoints);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(tab.ratio[2 * vt::kTiaMaxTimePoints + i], t[i] / t[2]);
+    EXPECT_EQ(row[i], std::log(t[i] / t[2]));
+  }
+  EXPECT_EQ(tab.ln_t[2], std::log(t[2]));
+  EXPECT_EQ(row[2], 0.0);
+  vt::time_log_row(t, 4, 3, tab);
+  EXPECT_EQ(tab.rows, 12u);
+  EXPECT_EQ(tab.ln_ratio[3 * vt::kTiaMaxTimePoints + 0], std::log(t[0] / t[3]));
+}
+
+namespace {
+
+/// Random curve of one of several shapes (hump, falling, rising, flat, random with zeros and
+/// negative values, huge values) at increasing times t[0..n).
+void random_curve(std::mt19937& gen, int n, double* t, double* a) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  t[0] = (0.5 + 5.0 * u(gen)) * kHour;
+  for (int i = 1; i < n; ++i) t[i] = t[i - 1] + (1.0 + 60.0 * u(gen)) * kHour;
+  const int shape = static_cast<int>(u(gen) * 7.0);
+  const double noise = 0.3 * u(gen);
+  const double scale = std::pow(10.0, 1.0 + 5.0 * u(gen));
+  const double tpk = t[0] + (t[n - 1] - t[0]) * u(gen);
+  const double alpha = 0.2 + 3.0 * u(gen);
+  const double lam = kLambdaLu * (0.3 + 10.0 * u(gen));
+  for (int i = 0; i < n; ++i) {
+    double v;
+    switch (shape) {
+      case 0: v = std::pow(t[i] / tpk, alpha) * std::exp(-alpha * (t[i] / tpk - 1.0)); break;
+      case 1: v = std::exp(-lam * (t[i] - t[0])); break;
+      case 2: v = 0.1 + t[i] / t[n - 1]; break;
+      case 3: v = 1.0; break;
+      case 4: v = u(gen) * 1.3 - 0.3; break;
+      case 5: v = u(gen) < 0.7 ? 0.0 : u(gen); break;
+      default: v = (u(gen) < 0.5 ? 1e300 : 1.0) * u(gen); break;
+    }
+    a[i] = scale * v * (1.0 + noise * (2.0 * u(gen) - 1.0));
+  }
+}
+
+}  // namespace
+
+TEST(TiaReplicateFit, StatusAndTiaBitwiseEqualToFullFits) {
+  // fit_tac_tia must give exactly fit_tac's (reclassify) / fit_tac_with_model's status and TIA
+  std::mt19937 gen(2024);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int status_seen[6] = {0, 0, 0, 0, 0, 0};
+  int model_seen[4] = {0, 0, 0, 0};
+  int clamped_gamma = 0;
+  for (int k = 0; k < 6000; ++k) {
+    vt::TiaFitOptions o = default_options();
+    const int variant = k % 6;
+    if (variant == 1) o.refine_gamma = true;
+    if (variant == 2) o.falling_integral = vt::FallingIntegral::FittedFromZero;
+    if (variant == 3) o.enforce_lambda_phys = false;
+    if (variant == 4) {
+      o.floor_mode = vt::NoiseFloorMode::Absolute;
+      o.floor_absolute_bq = 50.0;
+      o.include_t0 = false;
+    }
+    if (variant == 5) o.floor_mode = vt::NoiseFloorMode::Off;
+    const int n = (k % 97 == 0) ? vt::kTiaMaxTimePoints + 1 : 2 + static_cast<int>(u(gen) * 15.0);
+    double t[vt::kTiaMaxTimePoints + 1], a[vt::kTiaMaxTimePoints + 1];
+    random_curve(gen, n, t, a);
+    vt::TimeLogTable logs;
+    vt::TacResult full;
+    vt::fit_tac(t, a, n, o, full);
+    double tia = -1.0;
+    const std::uint8_t st = vt::fit_tac_tia(t, a, n, o, true, vt::kModelNone, logs, tia);
+    ASSERT_EQ(st, full.status) << "curve " << k;
+    if (st == vt::kStatusOk) {
+      ASSERT_EQ(tia, full.tia) << "curve " << k;
+      ++model_seen[full.model];
+    } else {
+      EXPECT_TRUE(std::isnan(tia));
+    }
+    ++status_seen[st];
+    for (std::uint8_t model = 0; model <= vt::kModelHybrid; ++model) {
+      vt::TacResult fm;
+      vt::fit_tac_with_model(t, a, n, o, model, fm, full.curve_class);
+      const std::uint8_t sm = vt::fit_tac_tia(t, a, n, o, false, model, logs, tia);  // logs reused
+      ASSERT_EQ(sm, fm.status) << "curve " << k << " model " << int(model);
+      if (sm == vt::kStatusOk) {
+        ASSERT_EQ(tia, fm.tia) << "curve " << k << " model " << int(model);
+      } else {
+        EXPECT_TRUE(std::isnan(tia));
+      }
+      ++status_seen[sm];
+      if (model == vt::kModelGamma && sm == vt::kStatusOk && o.enforce_lambda_phys &&
+          !o.refine_gamma) {
+        bool v[vt::kTiaMaxTimePoints];
+        vt::valid_points(a, n, o, v);
+        vt::GammaParams p;
+        vt::gamma_fit_linearized(t, a, v, n, o, p);
+        clamped_gamma += p.clamped ? 1 : 0;
+      }
+    }
+  }
+  // every status and model (and the clamped gamma refit) was exercised
+  for (int s = 1; s <= 5; ++s) EXPECT_GT(status_seen[s], 0) << "status " << s;
+  for (int m = 1; m <= 3; ++m) EXPECT_GT(model_seen[m], 0) << "model " << m;
+  EXPECT_GT(clamped_gamma, 0);
+}
+
+TEST(TiaReplicateFit, BootstrapEqualsReplicatesThroughFullFits) {
+  // bootstrap_sigma (which uses fit_tac_tia) equals spec §6 computed with fit_tac /
+  // fit_tac_with_model per replicate, bitwise
+  std::mt19937 gen(77);
+  int compared = 0;
+  for (int k = 0; k < 300; ++k) {
+    vt::TiaFitOptions o = default_options();
+    if (k % 3 == 1) o.refine_gamma = true;
+    const int n = 3 + k % 6;
+    double t[vt::kTiaMaxTimePoints], a[vt::kTiaMaxTimePoints];
+    random_curve(gen, n, t, a);
+    vt::TacResult base;
+    vt::fit_tac(t, a, n, o, base);
+    if (base.status != vt::kStatusOk) continue;
+    for (bool reclassify : {true, false}) {
+      const std::uint64_t seed = 3, vox = 1000 + k;
+      const int nrep = 30;
+      double resid[vt::kTiaMaxTimePoints];
+      int m = 0;
+      for (int i = 0; i < n; ++i) {
+        if (base.valid[i]) resid[m++] = a[i] - base.prediction[i];
+      }
+      int count = 0;
+      double mean = 0.0, m2 = 0.0;
+      for (int b = 0; b < nrep; ++b) {
+        double s[vt::kTiaMaxTimePoints];
+        for (int i = 0; i < n; ++i) {
+          const std::uint64_t key = vt::bootstrap_key(seed, vox, b, i);
+          s[i] = std::max(base.prediction[i] + resid[key % m], 0.0);
+        }
+        vt::TacResult r;
+        if (reclassify) {
+          vt::fit_tac(t, s, n, o, r);
+        } else {
+          vt::fit_tac_with_model(t, s, n, o, base.model, r, base.curve_class);
+        }
+        if (r.status != vt::kStatusOk) continue;
+        ++count;
+        const double d = r.tia - mean;
+        mean += d / count;
+        m2 += d * (r.tia - mean);
+      }
+      const double got = vt::bootstrap_sigma(t, a, n, o, base, nrep, seed, vox, reclassify);
+      if (count < 2) {
+        EXPECT_TRUE(std::isnan(got));
+      } else {
+        ASSERT_EQ(got, std::sqrt(m2 / count)) << "curve " << k;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 200);
+}
+
 // ---------------------------------------------------------------- region mode
 
 namespace {

@@ -53,7 +53,7 @@ KOKKOS_INLINE_FUNCTION double bootstrap_sigma(const double* t_s, const double* a
   if (m < 1) return tmath::nan();
   const std::uint64_t key0 = splitmix64(splitmix64(seed) ^ voxel_id);
   double star[kTiaMaxTimePoints];
-  TacResult rep;
+  TimeLogTable logs;
   int count = 0;
   double mean = 0.0, m2 = 0.0;
   for (int b = 0; b < replicates; ++b) {
@@ -64,16 +64,15 @@ KOKKOS_INLINE_FUNCTION double bootstrap_sigma(const double* t_s, const double* a
       const double v = baseline.prediction[i] + resid[j];
       star[i] = v > 0.0 ? v : 0.0;
     }
-    if (reclassify) {
-      fit_tac(t_s, star, n, opt, rep);
-    } else {
-      fit_tac_with_model(t_s, star, n, opt, baseline.model, rep, baseline.curve_class);
+    // fit_tac / fit_tac_with_model reduced to what is used here (status and TIA)
+    double tia;
+    if (fit_tac_tia(t_s, star, n, opt, reclassify, baseline.model, logs, tia) != kStatusOk) {
+      continue;
     }
-    if (rep.status != kStatusOk) continue;
     ++count;
-    const double d = rep.tia - mean;
+    const double d = tia - mean;
     mean += d / count;
-    m2 += d * (rep.tia - mean);
+    m2 += d * (tia - mean);
   }
   if (count < 2) return tmath::nan();
   return tmath::sqrt(m2 / count);

@@ -49,8 +49,11 @@ KOKKOS_INLINE_FUNCTION double exp_tail_predict(const ExpTailParams& p, double t)
 /// sum w (ln a + lambda_eff t) / sum w when clamped), else lambda_fit.
 /// Returns kModelFailed with fewer than 2 tail points, a singular system or non-finite values,
 /// kModelNonPhysical when lambda_eff <= 0 or the TIA is not finite and positive, else kModelOk.
+/// t_over_ts (optional): t_i / ts for every index i, ts = the last valid time (a cache of the
+/// ratios this function would compute; bitwise the same result), or nullptr.
 KOKKOS_INLINE_FUNCTION int exp_tail_fit(const double* t, const double* a, const bool* valid, int n,
-                                        const TiaFitOptions& opt, ExpTailParams& p) {
+                                        const TiaFitOptions& opt, ExpTailParams& p,
+                                        const double* t_over_ts = nullptr) {
   p.c = p.lambda_fit = p.lambda_eff = p.a_pk = p.t_pk = tmath::nan();
   p.clamped = false;
   p.variant = opt.falling_integral;
@@ -70,22 +73,33 @@ KOKKOS_INLINE_FUNCTION int exp_tail_fit(const double* t, const double* a, const 
     }
   }
   if (m < 2 || !(ts > 0.0)) return kModelFailed;
-  double x[kTiaMaxTimePoints * 2];
+  // weighted_least_squares<2> with rows (1, -t/ts), accumulated in this one pass with the same
+  // operations in the same order (b_i += (w row_i) y, g_ij += (w row_i) row_j)
   double y[kTiaMaxTimePoints];
   double w[kTiaMaxTimePoints];
   double tt[kTiaMaxTimePoints];
+  double g00 = 0.0, g10 = 0.0, g11 = 0.0, b0 = 0.0, b1 = 0.0;
   int k = 0;
   for (int i = ip; i < n; ++i) {
     if (!valid[i]) continue;
-    x[2 * k + 0] = 1.0;
-    x[2 * k + 1] = -t[i] / ts;
-    y[k] = tmath::log(a[i]);
-    w[k] = a[i];
+    const double x1 = t_over_ts ? -t_over_ts[i] : -t[i] / ts;  // -(t/ts) == (-t)/ts exactly
+    const double yk = tmath::log(a[i]);
+    const double wk = a[i];
+    const double w1 = wk * x1;
+    b0 += wk * yk;
+    g00 += wk;
+    b1 += w1 * yk;
+    g10 += w1;
+    g11 += w1 * x1;
+    y[k] = yk;
+    w[k] = wk;
     tt[k] = t[i];
     ++k;
   }
+  const double g[4] = {g00, g10, g10, g11};
+  const double b[2] = {b0, b1};
   double theta[2];
-  if (!weighted_least_squares<2>(x, y, w, m, theta)) return kModelFailed;
+  if (!solve_spd<2>(g, b, theta)) return kModelFailed;
   p.c = theta[0];
   p.lambda_fit = theta[1] / ts;
   p.lambda_eff = p.lambda_fit;

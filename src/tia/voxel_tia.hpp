@@ -153,4 +153,115 @@ KOKKOS_INLINE_FUNCTION void fit_tac_with_model(const double* t_s, const double* 
   if (oc != kModelOk) detail::set_not_fitted(out, detail::failure_status(oc));
 }
 
+/// Logarithms of the sample times of one curve, shared by the bootstrap replicates of a voxel
+/// (the times are the same for every replicate). Row j (filled on first use by time_log_row):
+/// ratio[j * kTiaMaxTimePoints + i] = t_i / t_j and ln_ratio[j * kTiaMaxTimePoints + i] =
+/// ln(t_i / t_j) for i < n, and ln_t[j] = ln(t_j); these are the very values
+/// gamma_fit_linearized and exp_tail_fit compute with ts = t_j, so results are bitwise
+/// unchanged. rows: bit j set once row j is filled (start with 0).
+struct TimeLogTable {
+  double ratio[kTiaMaxTimePoints * kTiaMaxTimePoints];
+  double ln_ratio[kTiaMaxTimePoints * kTiaMaxTimePoints];
+  double ln_t[kTiaMaxTimePoints];
+  std::uint32_t rows = 0;
+};
+
+/// Row j of the table for the times t[0..n) (0 <= j < n <= kTiaMaxTimePoints): fills it on
+/// first use and returns ln_ratio + j * kTiaMaxTimePoints.
+KOKKOS_INLINE_FUNCTION const double* time_log_row(const double* t, int n, int j,
+                                                  TimeLogTable& tab) {
+  double* row = tab.ln_ratio + j * kTiaMaxTimePoints;
+  const std::uint32_t bit = std::uint32_t(1) << j;
+  if (!(tab.rows & bit)) {
+    const double tj = t[j];
+    double* rrow = tab.ratio + j * kTiaMaxTimePoints;
+    for (int i = 0; i < n; ++i) {
+      rrow[i] = t[i] / tj;
+      row[i] = tmath::log(rrow[i]);
+    }
+    tab.ln_t[j] = tmath::log(tj);
+    tab.rows |= bit;
+  }
+  return row;
+}
+
+namespace detail {
+
+/// TIA of `model` on the valid points (m of them, last at index i_last) of a[0..n): the TIA
+/// fit_model would store, without t_peak, prediction or R^2. Returns the model outcome; tia
+/// is set on kModelOk.
+KOKKOS_INLINE_FUNCTION int fit_model_tia(const double* t, const double* a, const bool* valid,
+                                         int n, int m, int i_last, const TiaFitOptions& opt,
+                                         std::uint8_t model, TimeLogTable& logs, double& tia) {
+  if (model == kModelGamma) {
+    GammaParams p;
+    p.ln_k = p.alpha = p.beta = tmath::nan();
+    p.clamped = false;
+    const double ts = t[i_last];
+    if (m < 3 || !(ts > 0.0)) return kModelFailed;
+    const double* ln_u = time_log_row(t, n, i_last, logs);
+    double g_tia;
+    const int oc = gamma_fit_linearized_core(t, a, valid, n, opt, ts, logs.ln_t[i_last],
+                                             logs.ratio + i_last * kTiaMaxTimePoints, ln_u, p,
+                                             g_tia);
+    if (oc != kModelOk) return oc;
+    if (opt.refine_gamma) {
+      gamma_refine(t, a, valid, n, opt, p);
+      g_tia = gamma_tia(p);
+    }
+    tia = g_tia;
+    return kModelOk;
+  }
+  if (model == kModelExponential) {
+    ExpTailParams p;
+    time_log_row(t, n, i_last, logs);
+    const int oc = exp_tail_fit(t, a, valid, n, opt, p, logs.ratio + i_last * kTiaMaxTimePoints);
+    if (oc != kModelOk) return oc;
+    tia = exp_tail_tia(p);
+    return kModelOk;
+  }
+  if (model == kModelHybrid) {
+    if (m < 1) return kModelFailed;
+    const double h = hybrid_tia(t, a, valid, n, opt);
+    if (!tmath::isfinite(h) || h < 0.0) return kModelNonPhysical;
+    tia = h;
+    return kModelOk;
+  }
+  return kModelFailed;
+}
+
+}  // namespace detail
+
+/// Status and TIA of one curve, as a bootstrap replicate needs them: with reclassify, exactly
+/// fit_tac's status and tia; without, exactly fit_tac_with_model(model)'s (the curve class
+/// passed there only affects t_peak). Same inputs as fit_tac; logs: the TimeLogTable of t
+/// (reused across calls with the same t, n). tia is NaN unless the status is kStatusOk. Skips
+/// what a replicate does not use (TacResult, prediction, t_peak, R^2, the second lgamma).
+/// Never throws, never allocates.
+KOKKOS_INLINE_FUNCTION std::uint8_t fit_tac_tia(const double* t_s, const double* a_bq, int n,
+                                                const TiaFitOptions& opt, bool reclassify,
+                                                std::uint8_t model, TimeLogTable& logs,
+                                                double& tia) {
+  tia = tmath::nan();
+  if (n > kTiaMaxTimePoints) return kStatusFitFailed;
+  if (n < 0) n = 0;
+  bool valid[kTiaMaxTimePoints];
+  const int m = valid_points(a_bq, n, opt, valid);
+  if (m == 0) return kStatusAllBelowFloor;
+  if (m == 1) return kStatusInsufficientPoints;
+  int i_last = 0;
+  for (int i = 0; i < n; ++i) {
+    if (valid[i]) i_last = i;
+  }
+  if (reclassify) model = auto_model(classify_curve(a_bq, valid, n, opt.classification_epsilon));
+  double v = tmath::nan();
+  int oc = detail::fit_model_tia(t_s, a_bq, valid, n, m, i_last, opt, model, logs, v);
+  if (reclassify && oc != kModelOk && model != kModelHybrid) {
+    oc = detail::fit_model_tia(t_s, a_bq, valid, n, m, i_last, opt, kModelHybrid, logs, v);
+  }
+  if (oc != kModelOk) return detail::failure_status(oc);
+  tia = v;
+  return kStatusOk;
+}
+
 }  // namespace voxflow::tia

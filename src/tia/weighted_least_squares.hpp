@@ -51,6 +51,25 @@ KOKKOS_INLINE_FUNCTION bool solve_spd(const double* g, const double* b, double* 
   return true;
 }
 
+/// Closed-form P = 2 case of solve_spd (same operations in the same order, so bitwise the same
+/// result and the same singularity rule: pivot d_j > kWlsPivotTolerance * g_jj, finite).
+template <>
+KOKKOS_INLINE_FUNCTION bool solve_spd<2>(const double* g, const double* b, double* x) {
+  const double d0 = g[0];
+  if (!(d0 > 0.0) || !(d0 > kWlsPivotTolerance * d0) || !tmath::isfinite(d0)) return false;
+  const double l10 = g[2] / d0;
+  const double ref1 = g[3];
+  const double d1 = ref1 - l10 * l10 * d0;
+  if (!(ref1 > 0.0) || !(d1 > kWlsPivotTolerance * ref1) || !tmath::isfinite(d1)) return false;
+  const double z1 = b[1] - l10 * b[0];
+  const double r1 = z1 / d1;
+  const double r0 = b[0] / d0 - l10 * r1;
+  if (!tmath::isfinite(r0) || !tmath::isfinite(r1)) return false;
+  x[0] = r0;
+  x[1] = r1;
+  return true;
+}
+
 /// Weighted least squares: minimises sum_k w_k (y_k - x_k . theta)^2 over the m rows x_k
 /// (x row-major m x P), y[m], w[m] (w_k >= 0). Returns false when the normal equations are
 /// singular (see solve_spd) or not finite; theta[P] is then untouched.
