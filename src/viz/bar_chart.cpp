@@ -33,7 +33,7 @@ ImageRGBA render_bar_chart(const BarChart& c) {
   if (hi <= lo) hi = lo + 1.0;
   const long long w = kLeft + static_cast<long long>(c.bars.size()) * c.bar_pixels + kRight;
   const long long h = kTop + static_cast<long long>(c.plot_height) + kBottom;
-  if (w > 32767 || h > 32767) throw InputError("bar chart of " + std::to_string(w) + " x " + std::to_string(h) + " pixels is too large");
+  if (w > detail::kCairoMax || h > detail::kCairoMax) throw InputError("bar chart of " + std::to_string(w) + " x " + std::to_string(h) + " pixels is too large");
   detail::CairoCanvas canvas(static_cast<int>(w), static_cast<int>(h), RGBA{255, 255, 255, 255});
   cairo_t* cr = canvas.cr();
   const double y0 = kTop, y1 = kTop + c.plot_height;  // top and bottom of the plot area

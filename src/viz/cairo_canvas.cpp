@@ -14,7 +14,6 @@ constexpr double kMinFont = 6.0;
 constexpr double kHalfPi = 1.57079632679489661923;
 constexpr double kTickFont = 11.0;
 constexpr double kUnitsFont = 12.0;
-constexpr int kCairoMax = 32767;
 }  // namespace
 
 CairoCanvas::CairoCanvas(int width, int height, RGBA background) : width_(width), height_(height) {

@@ -12,6 +12,9 @@
 
 namespace voxflow::viz::detail {
 
+/// Largest width or height of a cairo image surface, in pixels.
+constexpr int kCairoMax = 32767;
+
 /// An opaque width x height cairo image surface (CAIRO_FORMAT_ARGB32) and its context, filled
 /// with `background`. Throws InputError for a size outside [1, 32767] (cairo's limit),
 /// InternalError when cairo fails.

@@ -22,7 +22,6 @@ constexpr int kTitleHeight = 40;
 constexpr int kPanelTitleHeight = 26;
 constexpr int kBottomPad = 10;
 constexpr int kBarGap = 10;
-constexpr int kCairoMax = 32767;
 
 constexpr double kTitleFont = 18.0;
 constexpr double kPanelTitleFont = 14.0;
@@ -59,7 +58,7 @@ PanelFigureLayout panel_figure_layout(int n_panels, int columns, int panel_pixel
   l.cell_height = kPanelTitleHeight + panel_pixels + kBottomPad;
   const long long w = kMargin + static_cast<long long>(l.columns) * (l.cell_width + kMargin);
   const long long h = kTitleHeight + static_cast<long long>(l.rows) * l.cell_height + kMargin;
-  if (w > kCairoMax || h > kCairoMax)
+  if (w > detail::kCairoMax || h > detail::kCairoMax)
     throw InputError("panel figure of " + std::to_string(w) + " x " + std::to_string(h) +
                      " pixels exceeds 32767; use fewer panels per row or smaller panels");
   l.width = static_cast<int>(w);
