@@ -1,7 +1,9 @@
 #pragma once
 // Boost.Program_options parsing shared by the sub-commands.
 #include <boost/program_options.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "apps/commands.hpp"
 
@@ -14,5 +16,16 @@ namespace voxflow::apps {
 bool parse_command_line(const Args& args, const boost::program_options::options_description& desc,
                         boost::program_options::variables_map& vm, const std::string& command, const Comm& comm,
                         const boost::program_options::positional_options_description* positional = nullptr);
+
+/// The options given on the command line as configuration overrides "key=value" (applied after
+/// the `--config` file, before `--set`): key = keys[option] when listed, else the option name with
+/// '_' for '-'; a switch "no-X" (bool) gives "X=false", any other switch "key=true" when given;
+/// strings are quoted for YAML, lists become flow sequences. "help", "config", "set" and options
+/// mapped to "" are skipped. Then every `--set` value, in order.
+std::vector<std::string> config_overrides(const boost::program_options::variables_map& vm,
+                                          const std::map<std::string, std::string>& keys = {});
+
+/// A YAML double-quoted scalar (paths with spaces, colons, '#').
+std::string yaml_quote(const std::string& s);
 
 }  // namespace voxflow::apps

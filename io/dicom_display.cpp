@@ -67,7 +67,7 @@ DicomDisplay read_dicom_display(const std::string& path, std::int64_t frame,
     throw InputError(path + ": DCMTK could not render frame " + std::to_string(frame) + ": " +
                      DicomImage::getString(img.getStatus()));
   const auto* bytes = static_cast<const std::uint8_t*>(data);
-  out.image = viz::ImageRGBA(width, height, viz::RGBA{0, 0, 0, 255});
+  out.image = ImageRGBA(width, height, RGBA{0, 0, 0, 255});
   const std::size_t n = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
   for (std::size_t i = 0; i < n; ++i) {
     std::uint8_t* p = &out.image.pixels[4 * i];

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "src/viz/image_rgba.hpp"
+#include "src/core/image_rgba.hpp"
 
 namespace voxflow::io {
 
@@ -21,7 +21,7 @@ struct DisplayWindow {
 /// What was displayed. `image` is opaque (alpha 255), `columns` x `rows` pixels, row 0 at the top,
 /// grey (r = g = b) for monochrome input, RGB for colour.
 struct DicomDisplay {
-  viz::ImageRGBA image;
+  ImageRGBA image;
   std::int64_t frames = 1;        // NumberOfFrames of the file
   bool monochrome = true;
   std::string photometric;        // PhotometricInterpretation as read

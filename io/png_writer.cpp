@@ -47,7 +47,7 @@ extern "C" void png_sink_flush(png_structp) {}
 // gave both the smallest file and the fastest encode of SUB, UP, PAETH and all five filters
 // (libpng's adaptive choice, as PIL): about 20% faster than PIL and no larger. Only
 // plain-old-data lives across setjmp. Returns false with sink.message set when libpng fails.
-bool encode_rows(const viz::ImageRGBA& img, png_bytep* rows, PngSink& sink) {
+bool encode_rows(const ImageRGBA& img, png_bytep* rows, PngSink& sink) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_sink_error, png_sink_warning);
   if (!png) {
     std::strcpy(sink.message, "cannot create the write structure");
@@ -77,7 +77,7 @@ bool encode_rows(const viz::ImageRGBA& img, png_bytep* rows, PngSink& sink) {
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_png(const viz::ImageRGBA& img) {
+std::vector<std::uint8_t> encode_png(const ImageRGBA& img) {
   if (img.width <= 0 || img.height <= 0)
     throw InputError("cannot write an empty image (" + std::to_string(img.width) + " x " +
                      std::to_string(img.height) + ") as PNG");
@@ -95,7 +95,7 @@ std::vector<std::uint8_t> encode_png(const viz::ImageRGBA& img) {
   return out;
 }
 
-void write_png(const std::string& path, const viz::ImageRGBA& img) {
+void write_png(const std::string& path, const ImageRGBA& img) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(path).parent_path();
   if (dir.empty()) dir = ".";

@@ -7,7 +7,7 @@
 //    (MPI_COMM_SELF, whole volume on each rank): independent of the number of ranks;
 //  - otsu_threshold against skimage.filters.threshold_otsu's algorithm re-implemented in numpy
 //    (skimage is not a Debian package here; the script cites its code), including values that
-//    fall exactly on histogram edges and a constant image; tia_body_mask voxel by voxel;
+//    fall exactly on histogram edges and a constant image; tia::body_mask voxel by voxel;
 //  - masked_gaussian (3D and 4D) against numpy where(m, G(A*m)/G(m), A); activity outside the
 //    mask does not bleed in, a constant inside the mask stays constant, outside values are kept.
 #include <gtest/gtest.h>
@@ -31,6 +31,7 @@
 #include "src/filters/gaussian.hpp"
 #include "src/filters/masked_gaussian.hpp"
 #include "src/filters/otsu.hpp"
+#include "src/tia/body_mask.hpp"
 #include "tests/gtest_support.hpp"
 
 using namespace voxflow;
@@ -326,7 +327,7 @@ void check_otsu(const std::string& name, const Grid& g, const VoxelFn& f, double
   Comm comm;
   Volume3D s = make_volume(g, comm, 1, f);
   const double t = filters::otsu_threshold(s, comm);
-  Volume3D mask = filters::tia_body_mask(s, frac, comm);
+  Volume3D mask = tia::body_mask(s, frac, comm);
   const std::string src = FilterEnv::dir + "/" + name + "_in.nii", txt = FilterEnv::dir + "/" + name + "_t.txt",
                     ref = FilterEnv::dir + "/" + name + "_mask.bin";
   io::write_nifti_map(src, s, {g, ""}, io::MapType::Float32, comm);
@@ -398,7 +399,7 @@ TEST(Otsu, ConstantImageAndNonFinite) {
   const Grid g = make_grid(3, 3, 4);
   Volume3D c = make_volume(g, comm, 0, [](auto, auto, auto) { return 42.5f; });
   EXPECT_EQ(filters::otsu_threshold(c, comm), 42.5);
-  Volume3D m = filters::tia_body_mask(c, 0.02, comm);
+  Volume3D m = tia::body_mask(c, 0.02, comm);
   EXPECT_EQ(filters::count_nonzero(m, comm), 0);  // S > t is false everywhere, as in numpy
   // NaN voxels are skipped by the histogram and are outside the mask
   Volume3D n = make_volume(g, comm, 0, [](auto i, auto, auto k) {
@@ -408,10 +409,10 @@ TEST(Otsu, ConstantImageAndNonFinite) {
   EXPECT_GT(t, 1.0);
   EXPECT_LT(t, 9.0);
   EXPECT_EQ(filters::otsu_histogram(n, comm).n_finite, 24);
-  EXPECT_EQ(filters::count_nonzero(filters::tia_body_mask(n, 0.0, comm), comm), 12);
+  EXPECT_EQ(filters::count_nonzero(tia::body_mask(n, 0.0, comm), comm), 12);
   Volume3D allnan = make_volume(g, comm, 0, [](auto, auto, auto) { return std::nanf(""); });
   EXPECT_THROW(filters::otsu_threshold(allnan, comm), InputError);
-  EXPECT_THROW(filters::tia_body_mask(c, 1.5, comm), InputError);
+  EXPECT_THROW(tia::body_mask(c, 1.5, comm), InputError);
 }
 
 namespace {

@@ -37,6 +37,24 @@ struct Grid {
   static Affine scaling_affine(const std::array<double, 3>& spacing_mm);
 };
 
+/// Tolerance of every input-geometry check (mask, label map, time points against the reference
+/// image): each affine entry may differ by this much (mm for the origin, mm per voxel for the
+/// 3x3 part). NIfTI stores the sform in float32, so 1e-3 mm absorbs its rounding at 1 m from the
+/// origin while a real shift or flip is far larger.
+constexpr double kGeometryTolMm = 1e-3;
+
+/// Empty when `other` lies on `reference`'s voxel grid: the same dims (x, y, z; time points are
+/// not compared) and every affine entry within tol_mm. Otherwise one phrase naming the first
+/// difference, e.g. "64 x 64 x 8 voxels instead of 64 x 64 x 9", "axis y is flipped",
+/// "the origin is shifted by (0, 0, 2.5) mm", "affine[0][1] is 0.1 instead of 0".
+std::string describe_grid_difference(const Grid& reference, const Grid& other, double tol_mm = kGeometryTolMm);
+
+/// The one input-geometry check of every command. Throws InputError
+/// "<other_name> is not on the grid of <reference_name>: <difference>" when
+/// describe_grid_difference is not empty.
+void require_same_grid(const Grid& reference, const std::string& reference_name, const Grid& other,
+                       const std::string& other_name, double tol_mm = kGeometryTolMm);
+
 /// Spacing (column norms of the affine's 3x3 part), in mm.
 std::array<double, 3> spacing_from_affine(const Affine& affine);
 

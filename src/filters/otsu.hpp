@@ -48,15 +48,6 @@ double otsu_from_histogram(const OtsuHistogram& h);
 /// Collective over comm. Throws InputError (on all ranks) when no voxel is finite.
 double otsu_threshold(const Volume3D& vol, const Comm& comm);
 
-/// TIA body mask (TIA_SPEC.md §7, mask.mode otsu): for the summed image S (Bq/ml summed over
-/// time points), mask = (S > otsu_threshold(S)) and (double(S) >= min_fraction_of_max * max S),
-/// max over the finite owned voxels of all ranks. Non-finite S -> 0.
-/// Returns a Volume3D on the same grid and slab as `sum`, halo 0, holding 1.0f inside and 0.0f
-/// outside (units ""). Collective over comm.
-/// Throws InputError for min_fraction_of_max outside [0, 1] or non-finite, or when no voxel of
-/// S is finite.
-Volume3D tia_body_mask(const Volume3D& sum, double min_fraction_of_max, const Comm& comm);
-
 /// Number of voxels != 0 in the owned planes of all ranks (a mask's size). Collective.
 std::int64_t count_nonzero(const Volume3D& vol, const Comm& comm);
 

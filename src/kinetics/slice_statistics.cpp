@@ -6,16 +6,15 @@
 
 namespace voxflow::kinetics {
 
-std::vector<SliceStat> slice_statistics(const PixelMaps& maps, const Comm& comm) {
+std::vector<SliceStat> slice_statistics(const MapSet& maps, const Comm& comm) {
   const auto& L = maps.layout;
   const std::int64_t P = L.plane_size();
-  auto h = Kokkos::create_mirror_view(maps.values);
-  Kokkos::deep_copy(h, maps.values);
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.values);
   // local rows as 6 doubles each: slice, map, n, mean, std, min, max (7)
   std::vector<double> mine;
   for (std::int64_t k = 0; k < L.slab.nz; ++k)
-    for (int m = 0; m < kMapCount; ++m) {
-      if (m == kMapStatus) continue;
+    for (int m = 0; m < maps.count(); ++m) {
+      if (maps.specs[static_cast<size_t>(m)].is_code) continue;
       double n = 0, s = 0, s2 = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
       for (std::int64_t v = k * P; v < (k + 1) * P; ++v) {
         const double x = h(v, m);
@@ -45,7 +44,7 @@ std::vector<SliceStat> slice_statistics(const PixelMaps& maps, const Comm& comm)
   MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, comm.comm);
   std::vector<SliceStat> out;
   for (size_t i = 0; i + 7 <= all.size(); i += 7)
-    out.push_back({static_cast<std::int64_t>(all[i]), map_specs()[static_cast<size_t>(all[i + 1])].name,
+    out.push_back({static_cast<std::int64_t>(all[i]), maps.specs[static_cast<size_t>(all[i + 1])].name,
                    static_cast<std::int64_t>(all[i + 2]), all[i + 3], all[i + 4], all[i + 5], all[i + 6]});
   return out;
 }

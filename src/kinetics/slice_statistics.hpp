@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "src/core/mpi_context.hpp"
-#include "src/kinetics/pixel_maps.hpp"
+#include "src/core/map_set.hpp"
 
 namespace voxflow::kinetics {
 
@@ -18,8 +18,8 @@ struct SliceStat {
 };
 
 /// Collective: statistics of each owned slice, gathered on rank 0 in (slice, map) order (other
-/// ranks get an empty vector). The status map is skipped.
-std::vector<SliceStat> slice_statistics(const PixelMaps& maps, const Comm& comm);
+/// ranks get an empty vector). Code maps (MapSpec::is_code, e.g. status) are skipped.
+std::vector<SliceStat> slice_statistics(const MapSet& maps, const Comm& comm);
 
 /// CSV text: header "slice,map,n,mean,std,min,max", one row per SliceStat.
 std::string slice_statistics_csv(const std::vector<SliceStat>& stats);

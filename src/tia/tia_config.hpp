@@ -1,8 +1,6 @@
 #pragma once
-// The `voxflow tia` configuration (seeds/002 PyTIA design §11, keys listed in docs/tia.md):
-// parsed from YAML with yaml-cpp, strictly (an unknown key or a value of the wrong type is an
-// error naming the key), with command-line overrides, and written back as the effective
-// configuration for the summary.
+// The `voxflow tia` settings (seeds/002 PyTIA design §11, keys listed in docs/tia.md) as a plain
+// struct; src/pipelines/tia_options.hpp reads them from YAML and writes them back.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -74,21 +72,6 @@ struct TiaConfig {
   /// "<prefix>_" or "" when no prefix
   std::string file_prefix() const;
 };
-
-/// Settings from a YAML file (`path`) and/or overrides, applied in this order: the defaults,
-/// the file (when path is non-empty), then `overrides` as "dotted.key=value" (value parsed as
-/// YAML, e.g. "bootstrap.replicates=100", "inputs.times=[3600, 86400]"). Relative paths inside
-/// the file are resolved against the file's folder; those in overrides against the working
-/// directory. Throws InputError naming the file and the key for a missing/unreadable file,
-/// invalid YAML, an unknown key, a value of the wrong type or out of range (times not > 0 or
-/// duplicated, half-life <= 0, replicates < 0, epsilon < 0, ...), and when images and times
-/// differ in number or fewer than 2 time points are given. The checks that need the images are
-/// made by the caller.
-TiaConfig load_tia_config(const std::string& path, const std::vector<std::string>& overrides);
-
-/// The effective configuration as YAML text (every key, times in seconds, time.unit seconds), as
-/// load_tia_config would read it back; for the summary and the HDF5 attribute.
-std::string tia_config_to_yaml(const TiaConfig& cfg);
 
 /// Names used in the configuration and the summary legends.
 const char* model_name(std::uint8_t model);        // "none", "gamma", "exp", "hybrid"

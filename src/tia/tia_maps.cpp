@@ -9,54 +9,25 @@
 
 namespace voxflow::tia {
 
-const std::vector<TiaMapSpec>& tia_map_specs() {
-  static const std::vector<TiaMapSpec> specs = {
-      {"tia", "Bq*s", false, "time-integrated activity per voxel"},
-      {"r2", "", false, "coefficient of determination of the fitted curve"},
-      {"sigma_tia", "Bq*s", false, "bootstrap standard deviation of the TIA"},
-      {"tpeak", "s", false, "time of peak activity"},
-      {"model_id", "", true, "0 none 1 gamma 2 exp 3 hybrid"},
-      {"status_id", "", true, "0 outside mask 1 ok 2 insufficient 3 failed 4 below floor 5 nonphysical"},
-      {"curve_class", "", true, "0 none 1 falling 2 rising 3 hump 4 ambiguous"},
+const std::vector<MapSpec>& tia_map_specs() {
+  static const std::vector<MapSpec> specs = {
+      {"tia", "Bq*s", "time-integrated activity per voxel"},
+      {"r2", "", "coefficient of determination of the fitted curve"},
+      {"sigma_tia", "Bq*s", "bootstrap standard deviation of the TIA"},
+      {"tpeak", "s", "time of peak activity"},
+      {"model_id", "", "0 none 1 gamma 2 exp 3 hybrid", true},
+      {"status_id", "", "0 outside mask 1 ok 2 insufficient 3 failed 4 below floor 5 nonphysical", true},
+      {"curve_class", "", "0 none 1 falling 2 rising 3 hump 4 ambiguous", true},
   };
   return specs;
 }
 
-TiaMaps::TiaMaps(const SlabLayout& l) {
-  layout = l;
-  layout.halo = 0;
-  values = Kokkos::View<float**>("tia_maps", static_cast<size_t>(layout.owned_voxels()), kTiaMapCount);
-  auto v = values;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  Kokkos::parallel_for(
-      "tia_maps_init", Kokkos::RangePolicy<>(0, static_cast<std::int64_t>(values.extent(0))), KOKKOS_LAMBDA(std::int64_t i) {
-        for (int m = 0; m < kTiaMapCount; ++m) v(i, m) = nan;
-        v(i, kMapModelId) = 0.0f;
-        v(i, kMapStatusId) = static_cast<float>(kStatusOutsideMask);
-        v(i, kMapCurveClass) = 0.0f;
-      });
-}
-
-Volume3D TiaMaps::map(int index) const {
-  if (index < 0 || index >= kTiaMapCount) throw InternalError("TiaMaps::map: no map " + std::to_string(index));
-  Volume3D out(layout.grid, layout.slab, 0, tia_map_specs()[index].name);
-  out.units = tia_map_specs()[index].units;
-  auto dst = out.data;
-  auto src = values;
-  Kokkos::parallel_for(
-      "tia_map_copy", Kokkos::RangePolicy<>(0, static_cast<std::int64_t>(values.extent(0))),
-      KOKKOS_LAMBDA(std::int64_t i) { dst(i) = src(i, index); });
-  return out;
-}
-
-void TiaMaps::scatter(const std::vector<std::int64_t>& voxels, const std::vector<double>& rows) {
-  if (rows.size() != voxels.size() * kTiaMapCount)
-    throw InternalError("TiaMaps::scatter: " + std::to_string(rows.size()) + " values for " + std::to_string(voxels.size()) +
-                        " voxels");
-  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  for (size_t i = 0; i < voxels.size(); ++i)
-    for (int m = 0; m < kTiaMapCount; ++m) h(voxels[i], m) = static_cast<float>(rows[i * kTiaMapCount + m]);
-  Kokkos::deep_copy(values, h);
+MapSet make_tia_maps(const SlabLayout& layout) {
+  MapSet maps(layout, tia_map_specs(), "tia_maps");
+  maps.fill(kMapModelId, 0.0f);
+  maps.fill(kMapStatusId, static_cast<float>(kStatusOutsideMask));
+  maps.fill(kMapCurveClass, 0.0f);
+  return maps;
 }
 
 void fit_tia_items(const Kokkos::View<const double**>& items, const Kokkos::View<const double*>& times_s,

@@ -1,43 +1,26 @@
 #pragma once
-// Voxel-wise TIA maps of a rank's slab and the Kokkos kernel that fills a chunk of them
+// Voxel-wise TIA maps (their specs, in a voxflow::MapSet) and the Kokkos kernel that fills a chunk of them
 // (seeds/002 PyTIA design §7 voxel mode, §8 region mode, §9 bootstrap; semantics in docs/tia.md).
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "src/core/distributed_volume.hpp"
+#include "src/core/map_set.hpp"
 #include "src/tia/region_tia.hpp"
 #include "src/tia/tia_types.hpp"
 
 namespace voxflow::tia {
 
-/// Index of each map in TiaMaps::values (second index); order = output order.
+/// Index of each map in the TIA MapSet (make_tia_maps; second index of values); order = output order.
 enum TiaMapIndex : int { kMapTia = 0, kMapR2, kMapSigmaTia, kMapTpeak, kMapModelId, kMapStatusId, kMapCurveClass, kTiaMapCount };
 
-struct TiaMapSpec {
-  const char* name;   // file stem: tia -> <prefix>tia.nii.gz, dataset "tia" in HDF5
-  const char* units;  // "Bq*s", "s", ""
-  bool is_id;         // written as uint8
-  const char* description;
-};
-/// The kTiaMapCount specifications, indexed by TiaMapIndex.
-const std::vector<TiaMapSpec>& tia_map_specs();
+/// The kTiaMapCount specifications, indexed by TiaMapIndex (ids are codes, written as uint8).
+const std::vector<MapSpec>& tia_map_specs();
 
-/// Results of the rank's owned voxels: values(owned voxel, map), NaN where undefined, ids stored
-/// as floats. Freshly made maps say "outside mask" (status 0, model 0, class 0, NaN values).
-struct TiaMaps {
-  SlabLayout layout;  // halo 0
-  Kokkos::View<float**> values;
-
-  TiaMaps() = default;
-  explicit TiaMaps(const SlabLayout& layout_any_halo);
-  /// One map as a distributed 3D volume (a copy), for the writers.
-  Volume3D map(int index) const;
-  /// Puts result rows (kTiaMapCount values each, as fit_tia_items writes them) at the owned
-  /// voxels voxels[i]. Throws InternalError when the sizes disagree.
-  void scatter(const std::vector<std::int64_t>& voxels, const std::vector<double>& rows);
-};
+/// Maps for the owned voxels of `layout` (any halo) that say "outside mask" until a result lands:
+/// status 0, model 0, class 0, every value NaN.
+MapSet make_tia_maps(const SlabLayout& layout);
 
 /// Settings of the voxel loop beyond the per-curve fit options.
 struct TiaKernelSettings {

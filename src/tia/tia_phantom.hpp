@@ -104,16 +104,4 @@ double tia_phantom_gauss(std::uint64_t seed, std::int64_t voxel, int time_point)
 /// `samples`, by the voxel classifier's rules (TIA_SPEC.md §2: epsilon 0.02, relative floor 0.01).
 std::string expected_curve_class(const std::vector<double>& samples, double epsilon = 0.02, double floor_rel = 0.01);
 
-/// Writes the phantom into folder `dir` (created if missing), every file atomically:
-///  activity_tp{1..N}.nii.gz  float32 Bq/ml (noisy unless spec.noise == 0)
-///  labels.nii.gz             uint8 PhantomLabel
-///  tia_truth.nii.gz          float32 Bq*s per voxel: tia_density * voxel volume (ml) of the
-///                            noiseless curve
-///  phantom_organs.csv        one row per label: kinetics, parameters, TIA density, voxel count
-///  tia.yaml                  voxel-mode configuration (every setting written explicitly)
-///  tia_regions.yaml          region-mode configuration with a class per organ label
-/// Collective over comm: each rank generates and writes its own slab (write_nifti_map).
-/// Throws UsageError for an invalid spec, InputError when dir cannot be created or written.
-void write_tia_phantom(const TiaPhantomSpec& spec, const std::string& dir, const Comm& comm);
-
 }  // namespace voxflow::tia

@@ -1,10 +1,10 @@
-#include "src/viz/image_rgba.hpp"
+#include "src/core/image_rgba.hpp"
 
 #include <string>
 
 #include "src/core/error.hpp"
 
-namespace voxflow::viz {
+namespace voxflow {
 
 ImageRGBA::ImageRGBA(int w, int h, RGBA fill) : width(w), height(h) {
   if (w < 0 || h < 0)
@@ -39,4 +39,4 @@ void ImageRGBA::set(int x, int y, RGBA p) {
   pixels[o + 3] = p.a;
 }
 
-}  // namespace voxflow::viz
+}  // namespace voxflow

@@ -1,0 +1,91 @@
+#include "src/pipelines/voxel_map_run.hpp"
+
+#include <chrono>
+
+#include "src/core/chunked_run.hpp"
+#include "src/core/error.hpp"
+#include "src/core/progress.hpp"
+#include "src/core/work_balance.hpp"
+
+namespace voxflow::pipelines {
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm& comm) {
+  if (job.item_width < 1 || !job.pack || !job.kernel)
+    throw InternalError("run_voxel_maps: the job has no item width, packer or kernel");
+  VoxelMapOutcome out;
+  const auto t_balance = std::chrono::steady_clock::now();
+  const int w = job.item_width;
+  const int m = maps.count();
+  const auto n_local = static_cast<std::int64_t>(job.voxels.size());
+
+  // ---- pack and spread the work items -----------------------------------------------------------
+  const WorkBalancePlan plan = plan_work_balance(n_local, comm);
+  out.items_global = plan.n_global;
+  Kokkos::View<double**> items("voxel_map_items", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(w));
+  {
+    std::vector<double> rows(static_cast<size_t>(n_local) * static_cast<size_t>(w));
+    for (std::int64_t i = 0; i < n_local; ++i) job.pack(job.voxels[static_cast<size_t>(i)], rows.data() + i * w);
+    const std::vector<double> mine = balance_forward(plan, rows, w, comm);
+    rows = std::vector<double>();
+    auto ih = Kokkos::create_mirror_view(items);  // indexed element-wise: any layout
+    for (std::int64_t i = 0; i < plan.n_balanced; ++i)
+      for (int c = 0; c < w; ++c) ih(i, c) = mine[static_cast<size_t>(i * w + c)];
+    Kokkos::deep_copy(items, ih);
+  }
+  out.balance_s = seconds_since(t_balance);
+
+  // ---- compute chunk by chunk; results go back to their owners at checkpoints and at the end ----
+  const auto t_compute = std::chrono::steady_clock::now();
+  Kokkos::View<double**> results("voxel_map_results", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(m));
+  std::int64_t done_local = 0;  // items [0, done_local) of this rank are finished
+  auto bring_back = [&] {
+    auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);
+    std::vector<double> back(static_cast<size_t>(plan.n_balanced) * static_cast<size_t>(m + 1));
+    for (std::int64_t i = 0; i < plan.n_balanced; ++i) {
+      double* r = back.data() + i * (m + 1);
+      for (int c = 0; c < m; ++c) r[c] = rh(i, c);
+      r[m] = i < done_local ? 1.0 : 0.0;
+    }
+    const std::vector<double> home = balance_backward(plan, back, m + 1, comm);
+    std::vector<double> rows(static_cast<size_t>(n_local) * static_cast<size_t>(m));
+    std::vector<std::uint8_t> finished(static_cast<size_t>(n_local));
+    for (std::int64_t i = 0; i < n_local; ++i) {
+      const double* r = home.data() + i * (m + 1);
+      for (int c = 0; c < m; ++c) rows[static_cast<size_t>(i * m + c)] = r[c];
+      finished[static_cast<size_t>(i)] = r[m] != 0.0 ? 1 : 0;
+    }
+    maps.scatter(job.voxels, rows, finished);
+  };
+
+  ProgressReporter progress(job.label, job.already_done_global + plan.n_global, job.already_done_global,
+                            job.progress && comm.is_root());
+  ChunkedRunOptions copt;
+  copt.checkpoint_interval_s = job.checkpoint ? job.checkpoint_interval_s : 0.0;
+  copt.max_chunk = job.max_chunk;
+  const Kokkos::View<const double**> citems = items;
+  const ChunkedRunResult res = run_chunked(
+      comm, plan.n_balanced, job.already_done_global, &progress, copt,
+      [&](std::int64_t b, std::int64_t e) {
+        job.kernel(citems, b, e, results);
+        Kokkos::fence();
+        done_local = e;
+      },
+      [&] {
+        bring_back();
+        if (job.checkpoint) job.checkpoint(maps);
+      });
+  bring_back();
+  out.compute_s = seconds_since(t_compute);
+  out.cancelled = res.cancelled;
+  out.signal = res.signal;
+  out.done_global = res.done_global;
+  out.checkpoints = res.checkpoints;
+  return out;
+}
+
+}  // namespace voxflow::pipelines
