@@ -11,6 +11,7 @@
 #include "io/hdf5_results.hpp"
 #include "io/image_reader.hpp"
 #include "src/core/error.hpp"
+#include "src/pipelines/image_summary.hpp"
 
 namespace po = boost::program_options;
 
@@ -34,14 +35,10 @@ int cmd_info(const Args& args, const Comm& comm) {
   if (!parse_command_line(args, d, vm, "info", comm, &pos)) return 0;
   if (!vm.count("input")) throw UsageError("info: give a file or folder (voxflow info FILE)");
   const std::string path = vm["input"].as<std::string>();
-  io::DicomReadOptions dopt;
-  dopt.slices = vm["slices"].as<int>();
-
-  io::ImageFormat fmt{};
-  collective_check(comm, [&] { fmt = io::detect_format(path); });
-  if (fmt == io::ImageFormat::Hdf5) {
-    io::H5FileInfo hi;
-    collective_check(comm, [&] { hi = io::read_h5_info(path); });
+  const bool with_range = !vm["no-range"].as<bool>();
+  const pipelines::ImageSummary sm = pipelines::describe_image(path, vm["slices"].as<int>(), with_range, comm);
+  if (sm.format == io::ImageFormat::Hdf5) {
+    const io::H5FileInfo& hi = sm.h5;
     if (comm.is_root()) {
       std::printf("file:        %s\nformat:      voxflow HDF5\ndimensions:  %s\nspacing_mm:  %g %g %g\naffine (voxel -> RAS mm):\n",
                   path.c_str(), hi.grid.describe().c_str(), hi.grid.spacing_mm[0], hi.grid.spacing_mm[1],
@@ -58,30 +55,9 @@ int cmd_info(const Args& args, const Comm& comm) {
     }
     return 0;
   }
-  io::ImageInfo info;
-  collective_check(comm, [&] { info = io::read_image_info(path, fmt, dopt); });
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  long long nonfinite = 0;
-  if (!vm["no-range"].as<bool>()) {
-    const Slab slab = make_slab(info.grid.nz(), comm.rank(), comm.size());
-    Volume4D v;
-    collective_check(comm, [&] { v = io::read_image_4d(path, fmt, slab, 0, dopt); });
-    auto h = Kokkos::create_mirror_view(v.data);
-    Kokkos::deep_copy(h, v.data);
-    for (size_t i = 0; i < h.extent(0); ++i)
-      for (size_t t = 0; t < h.extent(1); ++t) {
-        const double x = h(i, t);
-        if (!std::isfinite(x)) {
-          ++nonfinite;
-          continue;
-        }
-        lo = std::min(lo, x);
-        hi = std::max(hi, x);
-      }
-    lo = comm.min(lo);
-    hi = comm.max(hi);
-    nonfinite = comm.sum(nonfinite);
-  }
+  const io::ImageInfo& info = sm.info;
+  const double lo = sm.min, hi = sm.max;
+  const long long nonfinite = sm.non_finite;
   if (comm.is_root()) {
     const Grid& g = info.grid;
     std::printf("file:        %s\nformat:      %s\ndimensions:  %lld x %lld x %lld\ntime points: %lld\n", path.c_str(),
@@ -105,7 +81,7 @@ int cmd_info(const Args& args, const Comm& comm) {
     std::printf("datatype:    %s (scaled by %g, offset %g)\n", info.datatype.c_str(), info.rescale_slope,
                 info.rescale_intercept);
     if (!info.description.empty()) std::printf("description: %s\n", info.description.c_str());
-    if (!vm["no-range"].as<bool>()) {
+    if (sm.has_range) {
       if (std::isfinite(lo))
         std::printf("value range: %g .. %g", lo, hi);
       else

@@ -73,17 +73,22 @@ if npsum:
     runs.append(("numpy reference", npsum, float(os.environ["WALLNP"]), mem("memnp")))
 def masked(s):
     return s.get("mask", {}).get("voxels_in_mask") or s.get("voxels", {}).get("masked")
+def timing_s(s):
+    # voxflow's summary: timing_s (seconds); the numpy reference's: timing_ms
+    if "timing_s" in s:
+        return dict(s["timing_s"])
+    return {k: v / 1000.0 for k, v in s["timing_ms"].items()}
 def fitboot(s):
-    t = s["timing_ms"]
-    return (t.get("fit", 0) + t.get("bootstrap", 0)) / 1000.0
-stages = ["load", "mask", "denoise", "prepare", "balance", "fit", "bootstrap", "save"]
+    t = timing_s(s)
+    return t.get("fit", 0) + t.get("bootstrap", 0)
+stages = ["read", "load", "mask", "denoise", "prepare", "balance", "fit", "bootstrap", "write", "save"]
 print(f"masked voxels: {masked(runs[0][1])} of {runs[0][1]['mask']['voxels_total']}")
 print(f"{'stage (s)':22s}" + "".join(f"{r[0]:>18s}" for r in runs))
 for st in stages:
-    vals = [r[1]["timing_ms"].get(st) for r in runs]
+    vals = [timing_s(r[1]).get(st) for r in runs]
     if all(v is None for v in vals):
         continue
-    print(f"{st:22s}" + "".join(f"{(v / 1000.0 if v is not None else float('nan')):18.2f}" for v in vals))
+    print(f"{st:22s}" + "".join(f"{(v if v is not None else float('nan')):18.2f}" for v in vals))
 print(f"{'fit+bootstrap':22s}" + "".join(f"{fitboot(r[1]):18.2f}" for r in runs))
 print(f"{'wall (whole command)':22s}" + "".join(f"{r[2]:18.2f}" for r in runs))
 rates = [masked(r[1]) / fitboot(r[1]) for r in runs]

@@ -29,6 +29,13 @@ bool Grid::same_geometry(const Grid& o, double tol_mm) const {
   return true;
 }
 
+double Grid::voxel_volume_ml() const {
+  const auto& A = affine;
+  const double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+  return std::fabs(det) / 1000.0;
+}
+
 std::string Grid::describe() const {
   std::ostringstream s;
   s << dims[0] << " x " << dims[1] << " x " << dims[2];

@@ -29,6 +29,8 @@ struct Grid {
   std::int64_t n_voxels() const { return dims[0] * dims[1] * dims[2]; }
   /// same dims, nt, spacing and affine (to 1e-4 mm)
   bool same_geometry(const Grid& other, double tol_mm = 1e-4) const;
+  /// Volume of one voxel in ml: |det| of the affine's 3x3 part (mm^3) / 1000.
+  double voxel_volume_ml() const;
   /// "128 x 128 x 9 (x 60)" for messages
   std::string describe() const;
 

@@ -2,6 +2,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -15,8 +16,17 @@ Runtime::Runtime(int& argc, char**& argv) {
   // Kokkos sees only its own --kokkos-* options: its initialize() would print its help for
   // voxflow's --help and warn about the other options.
   std::vector<char*> kargs{argv[0]};
+  bool warnings_option = false;
   for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--kokkos", 8) == 0) kargs.push_back(argv[i]);
+    if (std::strncmp(argv[i], "--kokkos", 8) == 0) {
+      kargs.push_back(argv[i]);
+      warnings_option = warnings_option || std::strstr(argv[i], "warnings") != nullptr;
+    }
+  // Kokkos' start-up warnings (e.g. threads oversubscribing the cores when ranks share a node)
+  // reach a user's stderr only when asked for: KOKKOS_DISABLE_WARNINGS=0 or a --kokkos-*warnings*
+  // option (Kokkos 3.4 and 4.x both refuse the flag when it contradicts the variable).
+  static char disable_warnings[] = "--kokkos-disable-warnings";
+  if (!warnings_option && std::getenv("KOKKOS_DISABLE_WARNINGS") == nullptr) kargs.push_back(disable_warnings);
   int kargc = static_cast<int>(kargs.size());
   kargs.push_back(nullptr);
   char** kargv = kargs.data();

@@ -24,7 +24,6 @@
 // rounding and the finite-difference Jacobian scipy's curve_fit uses), so it converges to the
 // same local minimum in the vast majority of cases (docs/kinetics_fit.md).
 #include <cstdint>
-#include <cstring>
 
 #include <Kokkos_Core.hpp>
 
@@ -80,16 +79,13 @@ namespace detail {
 KOKKOS_INLINE_FUNCTION double next_toward(double x, double y) {
   if (x == y) return y;
   if (x == 0.0) return y > 0.0 ? 4.9406564584124654e-324 : -4.9406564584124654e-324;
-  std::uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
+  std::uint64_t bits = kmath::bit_cast<std::uint64_t>(x);
   if ((x < y) == (x > 0.0)) {
     ++bits;
   } else {
     --bits;
   }
-  double r;
-  std::memcpy(&r, &bits, sizeof r);
-  return r;
+  return kmath::bit_cast<double>(bits);
 }
 
 template <int N>

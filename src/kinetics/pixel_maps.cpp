@@ -49,8 +49,8 @@ const std::vector<std::string>& status_names() {
   return v;
 }
 
-void fit_kinetics_items(const Kokkos::View<const double**>& items, const Kokkos::View<const double*>& t_min,
-                        std::int64_t begin, std::int64_t end, const Kokkos::View<double**>& results) {
+void fit_kinetics_items(const ConstItemView& items, const Kokkos::View<const double*>& t_min,
+                        std::int64_t begin, std::int64_t end, const ItemView& results) {
   const int n = static_cast<int>(t_min.extent(0));
   if (n > kMaxTimePoints)
     throw InputError("the series has " + std::to_string(n) + " time points; at most " +
@@ -64,13 +64,8 @@ void fit_kinetics_items(const Kokkos::View<const double**>& items, const Kokkos:
   Kokkos::parallel_for(
       "kinetics_fit_items", Kokkos::RangePolicy<>(begin, end), KOKKOS_LAMBDA(std::int64_t item) {
         for (int m = 0; m < kMapCount; ++m) results(item, m) = nan;
-        double t[kMaxTimePoints];
-        double y[kMaxTimePoints];
-        for (int k = 0; k < n; ++k) {
-          t[k] = t_min(k);
-          y[k] = items(item, k);
-        }
-        const VoxelFit f = fit_voxel(t, y, n);
+        // the times and the item's row are contiguous (1-D view, LayoutRight rows): no copy
+        const VoxelFit f = fit_voxel(t_min.data(), &items(item, 0), n);
         results(item, kMapStatus) = static_cast<double>(f.status);
         if (f.status != FitStatus::Ok && f.status != FitStatus::AtBound) return;
         const double* p = f.p;

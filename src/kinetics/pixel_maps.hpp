@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/core/map_set.hpp"
+#include "src/core/work_items.hpp"
 
 namespace voxflow::kinetics {
 
@@ -38,10 +39,11 @@ inline int kinetics_item_width(int n_times) { return n_times; }
 /// results(item, map) for every MapIndex (kMapCount columns): the 8 parameters, their standard
 /// errors, R^2, RMSE, derived maps (half-lives ln2/k in min, kb/kd, %Enhancement = 100 A1/A0,
 /// %NTE = 100 A2/A0) and the FitStatus code; NaN where undefined (failed fit).
-/// Kokkos parallel_for over the range; per-item state is fixed-size (kMaxTimePoints). A voxel's
+/// Kokkos parallel_for over the range; the fit reads the times and the item's row in place (no
+/// per-thread copy of the curve). A voxel's
 /// result depends only on its row, so it does not depend on the rank that fits it.
 /// Throws InputError when n > kMaxTimePoints, InternalError when the views' sizes disagree.
-void fit_kinetics_items(const Kokkos::View<const double**>& items, const Kokkos::View<const double*>& t_min,
-                        std::int64_t begin, std::int64_t end, const Kokkos::View<double**>& results);
+void fit_kinetics_items(const ConstItemView& items, const Kokkos::View<const double*>& t_min,
+                        std::int64_t begin, std::int64_t end, const ItemView& results);
 
 }  // namespace voxflow::kinetics

@@ -1,7 +1,6 @@
 #include "src/kinetics/time_axis.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "src/core/error.hpp"
@@ -43,34 +42,6 @@ TimeAxis make_time_axis(int nt, const std::vector<double>& file_times_s, double 
   for (int k = 0; k < nt; ++k) ax.all_t_min.push_back(s[k] / 60.0);
   ax.t_min.assign(ax.all_t_min.begin() + injection_index, ax.all_t_min.end());
   return ax;
-}
-
-std::vector<double> read_times_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError("cannot read time file " + path);
-  std::vector<double> v;
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (auto c = line.find('#'); c != std::string::npos) line.resize(c);
-    for (char& ch : line)
-      if (ch == ',' || ch == ';' || ch == '\t') ch = ' ';
-    std::istringstream ls(line);
-    std::string tok;
-    while (ls >> tok) {
-      try {
-        size_t used = 0;
-        double x = std::stod(tok, &used);
-        if (used != tok.size()) throw std::invalid_argument(tok);
-        v.push_back(x);
-      } catch (const std::exception&) {
-        throw InputError("time file " + path + " line " + std::to_string(lineno) + ": '" + tok + "' is not a number");
-      }
-    }
-  }
-  if (v.empty()) throw InputError("time file " + path + " holds no times");
-  return v;
 }
 
 }  // namespace voxflow::kinetics

@@ -25,8 +25,4 @@ TimeAxis make_time_axis(int nt, const std::vector<double>& file_times_s, double 
                         const std::vector<double>& times_file_values, const std::string& times_file_name,
                         int injection_index);
 
-/// Read whitespace/comma/newline separated numbers (seconds) from a text file; '#' starts a
-/// comment. Throws InputError for a missing file or a token that is not a number (naming line).
-std::vector<double> read_times_file(const std::string& path);
-
 }  // namespace voxflow::kinetics

@@ -3,7 +3,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -14,8 +13,10 @@
 #include "io/image_reader.hpp"
 #include "io/nifti_reader.hpp"
 #include "io/png_writer.hpp"
+#include "io/times_file.hpp"
 #include "src/core/cancellation.hpp"
 #include "src/core/error.hpp"
+#include "src/core/stopwatch.hpp"
 #include "src/core/fingerprint.hpp"
 #include "src/core/halo_exchange.hpp"
 #include "src/core/plane_gather.hpp"
@@ -33,11 +34,6 @@ namespace fs = std::filesystem;
 
 namespace voxflow::pipelines {
 namespace {
-
-using clock_type = std::chrono::steady_clock;
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 /// What the outputs need besides the maps.
 struct KineticsContext {
@@ -81,7 +77,7 @@ void write_panel_png(const MapSet& maps, const std::vector<Volume3D>& vols, cons
 
 void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunSummary& sum, long long checkpoints,
                             const Comm& comm) {
-  const auto t_write = clock_type::now();
+  const Stopwatch t_write;
   const KineticsOptions& o = *ctx.opt;
   const fs::path out(o.output_dir);
   const auto& specs = maps.specs;
@@ -91,16 +87,16 @@ void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunS
   std::vector<int> all(static_cast<size_t>(maps.count()));
   for (int m = 0; m < maps.count(); ++m) all[static_cast<size_t>(m)] = m;
 
-  auto t0 = clock_type::now();
+  Stopwatch t0;
   write_npy_maps(maps, vols, kinetics::original_npy_maps(), (out / "pixel_maps").string(), "_map.npy", comm);
-  sum.timing_s["write_npy"] = seconds_since(t0);
+  sum.timing_s["write_npy"] = t0.seconds();
 
-  t0 = clock_type::now();
+  t0.restart();
   const io::NiftiReference ref{maps.layout.grid, ctx.info.format.rfind("NIfTI", 0) == 0 ? ctx.input : std::string()};
   write_nifti_maps(maps, vols, all, (out / "nifti").string(), "", ref, comm);
-  sum.timing_s["write_nifti"] = seconds_since(t0);
+  sum.timing_s["write_nifti"] = t0.seconds();
 
-  t0 = clock_type::now();
+  t0.restart();
   write_hdf5_maps(maps, vols, all, (out / "kinetics_maps.h5").string(), "maps/", sum.command_line, sum.configuration_yaml,
                   [&](io::H5ResultWriter& h5) {
                     h5.write_attribute("time_axis_min", ctx.axis.t_min);
@@ -113,17 +109,17 @@ void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunS
                     h5.write_attribute("status_legend", legend);
                   },
                   comm);
-  sum.timing_s["write_hdf5"] = seconds_since(t0);
+  sum.timing_s["write_hdf5"] = t0.seconds();
 
-  t0 = clock_type::now();
+  t0.restart();
   const auto stats = kinetics::slice_statistics(maps, comm);
   collective_check(comm, [&] {
     if (comm.is_root()) io::write_text_atomic((out / "slice_statistics.csv").string(), kinetics::slice_statistics_csv(stats));
   });
   write_panel_png(maps, vols, ctx, (out / "pixel_maps" / "pixel_maps_visualization.png").string(), comm);
-  sum.timing_s["write_png_csv"] = seconds_since(t0);
+  sum.timing_s["write_png_csv"] = t0.seconds();
 
-  t0 = clock_type::now();
+  t0.restart();
   if (o.dicom_export) {
     make_output_dir((out / "dicom").string(), comm);
     for (int m : kinetics::original_npy_maps())
@@ -131,10 +127,10 @@ void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunS
                                  specs[static_cast<size_t>(m)].name, vols[static_cast<size_t>(m)],
                                  specs[static_cast<size_t>(m)].units, comm);
   }
-  sum.timing_s["write_dicom"] = seconds_since(t0);
+  sum.timing_s["write_dicom"] = t0.seconds();
 
   sum.status_counts = maps.code_counts(kinetics::kMapStatus, static_cast<int>(sum.status_names.size()), comm);
-  sum.timing_s["write"] = seconds_since(t_write);
+  sum.timing_s["write"] = t_write.seconds();
   write_run_summary((out / "summary.yaml").string(), sum,
                     [&](YAML::Node& s) {
                       YAML::Node in;
@@ -159,7 +155,7 @@ void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunS
 }  // namespace
 
 RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
-  const auto t_start = clock_type::now();
+  const Stopwatch t_start;
   KineticsContext ctx;
   ctx.opt = &o;
   ctx.input = o.dicom.empty() ? o.nifti : o.dicom;
@@ -183,7 +179,7 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
       throw InputError(ctx.input + " is not a NIfTI file");
     if (fmt == io::ImageFormat::Dicom) io::detect_format(ctx.input);  // missing / empty file: one clear line
     ctx.info = io::read_image_info(ctx.input, fmt, dicom_opts);
-    const std::vector<double> tv = o.times_file.empty() ? std::vector<double>{} : kinetics::read_times_file(o.times_file);
+    const std::vector<double> tv = o.times_file.empty() ? std::vector<double>{} : io::read_times_file(o.times_file);
     ctx.axis = kinetics::make_time_axis(static_cast<int>(ctx.info.grid.nt), ctx.info.frame_times_s, o.frame_interval_s, tv,
                                         o.times_file, o.injection_index);
     const int n = static_cast<int>(ctx.axis.t_min.size());
@@ -205,7 +201,7 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   sum.grid = ctx.info.grid;
 
   // ---- read the rank's slab -------------------------------------------------------------------
-  auto t0 = clock_type::now();
+  Stopwatch t0;
   const Slab slab = make_slab(ctx.info.grid.nz(), comm.rank(), comm.size());
   const int halo = o.window > 1 ? o.window / 2 : 0;
   Volume4D series;
@@ -218,10 +214,10 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
     exchange_halo(series, comm);
     series = filters::box_mean(series, o.window);
   }
-  sum.timing_s["read"] = seconds_since(t0);
+  sum.timing_s["read"] = t0.seconds();
 
   // ---- which voxels, fingerprint, resume ------------------------------------------------------
-  t0 = clock_type::now();
+  t0.restart();
   const std::int64_t n_owned = series.layout.owned_voxels();
   const std::int64_t P = series.layout.plane_size();
   std::vector<std::uint8_t> selected(static_cast<size_t>(n_owned), 1);
@@ -301,13 +297,13 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   job.pack = [&](std::int64_t v, double* item) {
     for (int k = 0; k < n_t; ++k) item[k] = static_cast<double>(series_h(v + halo_off, first_frame + k));
   };
-  job.kernel = [&](const Kokkos::View<const double**>& items, std::int64_t b, std::int64_t e,
-                   const Kokkos::View<double**>& results) { kinetics::fit_kinetics_items(items, t_min, b, e, results); };
+  job.kernel = [&](const ConstItemView& items, std::int64_t b, std::int64_t e,
+                   const ItemView& results) { kinetics::fit_kinetics_items(items, t_min, b, e, results); };
   job.progress = o.progress;
   job.already_done_global = sum.voxels_resumed;
   job.checkpoint_interval_s = o.checkpoint_interval_s;
   job.checkpoint = [&](const MapSet& m) { save_map_checkpoint(ckpt, m, ctx.fingerprint, sum.command_line, comm); };
-  sum.timing_s["prepare"] = seconds_since(t0);
+  sum.timing_s["prepare"] = t0.seconds();
   series = Volume4D();  // the packed curves and the host copy are all the fit needs
   const VoxelMapOutcome res = run_voxel_maps(job, maps, comm);
   sum.timing_s["balance"] = res.balance_s;
@@ -320,9 +316,9 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
     if (comm.is_root()) std::fprintf(stderr, "\nvoxflow kinetics: cancelled; writing the checkpoint and the maps finished so far\n");
     save_map_checkpoint(ckpt, maps, ctx.fingerprint, sum.command_line, comm);
   }
-  sum.timing_s["total"] = seconds_since(t_start);  // updated after the outputs
+  sum.timing_s["total"] = t_start.seconds();  // updated after the outputs
   write_kinetics_outputs(maps, ctx, sum, res.checkpoints + (res.cancelled ? 1 : 0), comm);
-  sum.timing_s["total"] = seconds_since(t_start);
+  sum.timing_s["total"] = t_start.seconds();
   if (res.cancelled) {
     // the signal some rank saw (a rank that only followed the others' agreement saw none)
     const int seen = static_cast<int>(comm.max(static_cast<double>(res.signal)));
@@ -338,7 +334,7 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   if (comm.is_root()) {
     std::error_code ec;
     fs::remove(ckpt, ec);
-    std::fprintf(stderr, "voxflow kinetics: done in %.2f s; results in %s\n", seconds_since(t_start), o.output_dir.c_str());
+    std::fprintf(stderr, "voxflow kinetics: done in %.2f s; results in %s\n", t_start.seconds(), o.output_dir.c_str());
   }
   return sum;
 }

@@ -39,10 +39,7 @@ void write_run_summary(const std::string& path, const RunSummary& s, const std::
       aff.push_back(row);
     }
     g["affine"] = aff;
-    const auto& A = s.grid.affine;
-    const double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                       A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-    g["voxel_volume_ml"] = std::fabs(det) / 1000.0;
+    g["voxel_volume_ml"] = s.grid.voxel_volume_ml();
     y["grid"] = g;
     YAML::Node v;
     v["total"] = s.voxels_total;

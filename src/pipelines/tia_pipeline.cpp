@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "io/nifti_reader.hpp"
 #include "src/core/cancellation.hpp"
 #include "src/core/error.hpp"
+#include "src/core/stopwatch.hpp"
 #include "src/core/label_map.hpp"
 #include "src/filters/masked_gaussian.hpp"
 #include "src/filters/otsu.hpp"
@@ -31,19 +31,6 @@ namespace fs = std::filesystem;
 namespace voxflow::pipelines {
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-/// |det| of the affine's 3x3 part / 1000: voxel volume in ml (design §2.2).
-double voxel_volume_ml(const Grid& g) {
-  const auto& A = g.affine;
-  const double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-  return std::fabs(det) / 1000.0;
-}
-
 /// One region of a region-mode run, for the summary.
 struct RegionReport {
   int label = 0;
@@ -51,6 +38,17 @@ struct RegionReport {
   tia::RegionFit fit;
   std::vector<double> mean_tac_bq;  // region mean TAC at the sorted times, Bq per voxel
 };
+
+/// s["<what>_legend"] = {id: name}, s["<what>_counts"] = {name: voxels} for ids 0 .. counts.size() - 1
+void add_legend(YAML::Node& s, const std::string& what, const char* (*name)(std::uint8_t), const std::vector<long long>& counts) {
+  YAML::Node legend(YAML::NodeType::Map), n(YAML::NodeType::Map);
+  for (size_t i = 0; i < counts.size(); ++i) {
+    legend[static_cast<int>(i)] = name(static_cast<std::uint8_t>(i));
+    n[name(static_cast<std::uint8_t>(i))] = counts[i];
+  }
+  s[what + "_legend"] = legend;
+  s[what + "_counts"] = n;
+}
 
 YAML::Node number_or_null(double x) {
   if (!std::isfinite(x)) return YAML::Node(YAML::NodeType::Null);
@@ -60,7 +58,7 @@ YAML::Node number_or_null(double x) {
 }  // namespace
 
 RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
-  const auto t_start = clock_type::now();
+  const Stopwatch t_start;
   const tia::TiaConfig& cfg = options.config;
   if (cfg.output_dir.empty()) throw UsageError("tia: give the output folder with -o DIR (or io.output_dir)");
   RunSummary sum;
@@ -73,7 +71,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   sum.maps = tia::tia_map_specs();
 
   // ---- input checks, before any heavy work --------------------------------------------------
-  auto t0 = clock_type::now();
+  Stopwatch t0;
   const int n_tp = static_cast<int>(cfg.images.size());
   std::vector<int> order(static_cast<size_t>(n_tp));
   std::iota(order.begin(), order.end(), 0);
@@ -109,7 +107,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   });
   make_output_dir(cfg.output_dir, comm);
   sum.grid = grid;
-  const double vml = voxel_volume_ml(grid);
+  const double vml = grid.voxel_volume_ml();  // design §2.2
   const tia::TiaFitOptions fit_opt = cfg.fit_options(vml);
 
   // ---- load: the rank's slab of every time point ------------------------------------------------
@@ -128,10 +126,10 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
     }
   });
   Kokkos::fence();
-  sum.timing_s["load"] = seconds_since(t0);
+  sum.timing_s["read"] = t0.seconds();
 
   // ---- mask ------------------------------------------------------------------------------------
-  t0 = clock_type::now();
+  t0.restart();
   const std::int64_t n_owned = density.layout.owned_voxels();
   Volume3D mask(grid, slab, 0, "mask");
   double otsu = std::numeric_limits<double>::quiet_NaN();
@@ -155,19 +153,19 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   } else {
     Kokkos::deep_copy(mask.data, 1.0f);
   }
-  sum.timing_s["mask"] = seconds_since(t0);
+  sum.timing_s["mask"] = t0.seconds();
 
   // ---- denoise: masked Gaussian across slab boundaries -----------------------------------------
-  t0 = clock_type::now();
+  t0.restart();
   if (cfg.denoise) {
     const std::array<double, 3> sigma_vox{cfg.denoise_sigma_mm / grid.spacing_mm[0], cfg.denoise_sigma_mm / grid.spacing_mm[1],
                                           cfg.denoise_sigma_mm / grid.spacing_mm[2]};
     filters::masked_gaussian(density, mask, sigma_vox, comm);
   }
-  sum.timing_s["denoise"] = seconds_since(t0);
+  sum.timing_s["denoise"] = t0.seconds();
 
   // ---- clamp, Bq/ml -> Bq per voxel; the voxels to fit --------------------------------------------
-  t0 = clock_type::now();
+  t0.restart();
   // converted in place when the densities carry no halo (saves a copy of the slab)
   const std::int64_t off = density.layout.halo * density.layout.plane_size();
   Kokkos::View<float**> activity =
@@ -255,7 +253,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
     region_inputs.label_to_region = l2r;
     region_inputs.regions = regs;
   }
-  sum.timing_s["prepare"] = seconds_since(t0);
+  sum.timing_s["prepare"] = t0.seconds();
 
   if (comm.is_root())
     std::fprintf(stderr, "voxflow tia: %d time points, %s, %lld of %lld voxels in the mask, %s mode, %d bootstrap replicates, %d rank(s)\n",
@@ -281,8 +279,8 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
     r[n_tp + tia::kItemLabel] = lab_h.extent(0) ? lab_h(v) : -1.0;
     r[n_tp + tia::kItemGlobalVoxel] = static_cast<double>(first_global + v);
   };
-  job.kernel = [&](const Kokkos::View<const double**>& items, std::int64_t b, std::int64_t e,
-                   const Kokkos::View<double**>& results) { tia::fit_tia_items(items, times, ks, region_inputs, b, e, results); };
+  job.kernel = [&](const ConstItemView& items, std::int64_t b, std::int64_t e,
+                   const ItemView& results) { tia::fit_tia_items(items, times, ks, region_inputs, b, e, results); };
   job.progress = options.progress;
   job.max_chunk = cfg.chunk_size_vox;
   MapSet maps = tia::make_tia_maps(SlabLayout{grid, slab, 0});
@@ -300,7 +298,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   }
 
   // ---- outputs -------------------------------------------------------------------------------------
-  t0 = clock_type::now();
+  t0.restart();
   const fs::path out(cfg.output_dir);
   const std::string pre = cfg.file_prefix();
   std::vector<int> which;
@@ -320,8 +318,8 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   sum.status_counts = maps.code_counts(tia::kMapStatusId, 6, comm);
   const auto model = maps.code_counts(tia::kMapModelId, 4, comm);
   const auto cls = maps.code_counts(tia::kMapCurveClass, 5, comm);
-  sum.timing_s["write"] = seconds_since(t0);
-  sum.timing_s["total"] = seconds_since(t_start);
+  sum.timing_s["write"] = t0.seconds();
+  sum.timing_s["total"] = t_start.seconds();
   write_run_summary((out / (pre + "tia_summary.yaml")).string(), sum,
                     [&](YAML::Node& s) {
                       YAML::Node in;
@@ -340,20 +338,8 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
                       mk["voxels_in_mask"] = sum.voxels_selected;
                       mk["otsu_threshold"] = number_or_null(otsu);
                       s["mask"] = mk;
-                      YAML::Node ml(YAML::NodeType::Map), mc;
-                      for (int i = 0; i < 4; ++i) {
-                        ml[i] = tia::model_name(static_cast<std::uint8_t>(i));
-                        mc[tia::model_name(static_cast<std::uint8_t>(i))] = model[static_cast<size_t>(i)];
-                      }
-                      s["model_legend"] = ml;
-                      s["model_counts"] = mc;
-                      YAML::Node cl(YAML::NodeType::Map), cc;
-                      for (int i = 0; i < 5; ++i) {
-                        cl[i] = tia::class_name(static_cast<std::uint8_t>(i));
-                        cc[tia::class_name(static_cast<std::uint8_t>(i))] = cls[static_cast<size_t>(i)];
-                      }
-                      s["class_legend"] = cl;
-                      s["class_counts"] = cc;
+                      add_legend(s, "model", tia::model_name, model);
+                      add_legend(s, "class", tia::class_name, cls);
                       if (!cfg.regions_enabled) return;
                       YAML::Node regs;
                       for (const auto& r : regions) {
@@ -376,7 +362,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
                     },
                     comm);
   if (comm.is_root())
-    std::fprintf(stderr, "voxflow tia: done in %.2f s (%.0f voxels/s fit+bootstrap); results in %s\n", seconds_since(t_start),
+    std::fprintf(stderr, "voxflow tia: done in %.2f s (%.0f voxels/s fit+bootstrap); results in %s\n", t_start.seconds(),
                  sum.voxels_per_second(), cfg.output_dir.c_str());
   return sum;
 }

@@ -1,24 +1,18 @@
 #include "src/pipelines/voxel_map_run.hpp"
 
-#include <chrono>
 
 #include "src/core/chunked_run.hpp"
 #include "src/core/error.hpp"
+#include "src/core/stopwatch.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/work_balance.hpp"
 
 namespace voxflow::pipelines {
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
-
 VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm& comm) {
   if (job.item_width < 1 || !job.pack || !job.kernel)
     throw InternalError("run_voxel_maps: the job has no item width, packer or kernel");
   VoxelMapOutcome out;
-  const auto t_balance = std::chrono::steady_clock::now();
+  const Stopwatch t_balance;
   const int w = job.item_width;
   const int m = maps.count();
   const auto n_local = static_cast<std::int64_t>(job.voxels.size());
@@ -26,7 +20,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   // ---- pack and spread the work items -----------------------------------------------------------
   const WorkBalancePlan plan = plan_work_balance(n_local, comm);
   out.items_global = plan.n_global;
-  Kokkos::View<double**> items("voxel_map_items", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(w));
+  ItemView items("voxel_map_items", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(w));
   {
     std::vector<double> rows(static_cast<size_t>(n_local) * static_cast<size_t>(w));
     for (std::int64_t i = 0; i < n_local; ++i) job.pack(job.voxels[static_cast<size_t>(i)], rows.data() + i * w);
@@ -37,11 +31,11 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
       for (int c = 0; c < w; ++c) ih(i, c) = mine[static_cast<size_t>(i * w + c)];
     Kokkos::deep_copy(items, ih);
   }
-  out.balance_s = seconds_since(t_balance);
+  out.balance_s = t_balance.seconds();
 
   // ---- compute chunk by chunk; results go back to their owners at checkpoints and at the end ----
-  const auto t_compute = std::chrono::steady_clock::now();
-  Kokkos::View<double**> results("voxel_map_results", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(m));
+  const Stopwatch t_compute;
+  ItemView results("voxel_map_results", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(m));
   std::int64_t done_local = 0;  // items [0, done_local) of this rank are finished
   auto bring_back = [&] {
     auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);
@@ -67,7 +61,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   ChunkedRunOptions copt;
   copt.checkpoint_interval_s = job.checkpoint ? job.checkpoint_interval_s : 0.0;
   copt.max_chunk = job.max_chunk;
-  const Kokkos::View<const double**> citems = items;
+  const ConstItemView citems = items;
   const ChunkedRunResult res = run_chunked(
       comm, plan.n_balanced, job.already_done_global, &progress, copt,
       [&](std::int64_t b, std::int64_t e) {
@@ -80,7 +74,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
         if (job.checkpoint) job.checkpoint(maps);
       });
   bring_back();
-  out.compute_s = seconds_since(t_compute);
+  out.compute_s = t_compute.seconds();
   out.cancelled = res.cancelled;
   out.signal = res.signal;
   out.done_global = res.done_global;

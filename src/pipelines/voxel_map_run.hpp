@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "src/core/map_set.hpp"
+#include "src/core/work_items.hpp"
 #include "src/core/mpi_context.hpp"
 
 namespace voxflow::pipelines {
@@ -26,8 +27,8 @@ struct VoxelMapJob {
   /// Computes items [begin, end) of `items` into the same rows of `results` (one column per map of
   /// the MapSet, in its order); a Kokkos kernel whose result for an item depends on that item only,
   /// so the maps do not depend on the rank that computes it.
-  std::function<void(const Kokkos::View<const double**>& items, std::int64_t begin, std::int64_t end,
-                     const Kokkos::View<double**>& results)>
+  std::function<void(const ConstItemView& items, std::int64_t begin, std::int64_t end,
+                     const ItemView& results)>
       kernel;
   bool progress = true;
   long long already_done_global = 0;   // progress starts there (a resumed run)

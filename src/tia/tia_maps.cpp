@@ -30,9 +30,9 @@ MapSet make_tia_maps(const SlabLayout& layout) {
   return maps;
 }
 
-void fit_tia_items(const Kokkos::View<const double**>& items, const Kokkos::View<const double*>& times_s,
+void fit_tia_items(const ConstItemView& items, const Kokkos::View<const double*>& times_s,
                    const TiaKernelSettings& s, const RegionInputs& regions, std::int64_t begin, std::int64_t end,
-                   const Kokkos::View<double**>& results) {
+                   const ItemView& results) {
   const int n = static_cast<int>(times_s.extent(0));
   if (n > kTiaMaxTimePoints || n < 2)
     throw InternalError("fit_tia_items: " + std::to_string(n) + " time points (2.." + std::to_string(kTiaMaxTimePoints) + ")");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/core/map_set.hpp"
+#include "src/core/work_items.hpp"
 #include "src/tia/region_tia.hpp"
 #include "src/tia/tia_types.hpp"
 
@@ -53,8 +54,8 @@ inline int tia_item_width(int n_times) { return n_times + 2; }
 /// fallbacks) and bootstrap_sigma. Region mode (the item's label has a fitted region):
 /// apply_region_to_voxel and sigma = scale * sigma_tia_ref. Kokkos parallel_for with fixed-size
 /// per-item state. Throws InternalError for n outside [2, kTiaMaxTimePoints] or a wrong width.
-void fit_tia_items(const Kokkos::View<const double**>& items, const Kokkos::View<const double*>& times_s,
+void fit_tia_items(const ConstItemView& items, const Kokkos::View<const double*>& times_s,
                    const TiaKernelSettings& settings, const RegionInputs& regions, std::int64_t begin,
-                   std::int64_t end, const Kokkos::View<double**>& results);
+                   std::int64_t end, const ItemView& results);
 
 }  // namespace voxflow::tia

@@ -326,3 +326,69 @@ def test_kill9_then_resume_from_periodic_checkpoint(work):
         a = np.load(os.path.join(ref, "pixel_maps", f"{name}_map.npy"))
         b = np.load(os.path.join(o, "pixel_maps", f"{name}_map.npy"))
         assert np.array_equal(a, b, equal_nan=True), name
+
+
+def test_mask_on_another_grid_is_refused(work, small_phantom):
+    """A mask with the series' dims but a flipped axis or a shifted origin is not on its grid:
+    one line naming the difference, exit 2, nothing written, on 1 and 2 ranks."""
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    region = nib.load(os.path.join(small_phantom, "truth", "region.nii.gz"))
+    data = (np.asarray(region.dataobj) >= 1).astype(np.uint8)
+    flipped = region.affine.copy()
+    flipped[:3, 1] *= -1                      # y axis reversed
+    flipped[:3, 3] -= flipped[:3, 1] * (data.shape[1] - 1)
+    shifted = region.affine.copy()
+    shifted[:3, 3] += [0.0, 0.0, 2.5]         # origin 2.5 mm further along z
+    cases = {"flipped": (flipped, ["axis y", "flipped"]), "shifted": (shifted, ["origin", "shifted", "2.5"])}
+    for name, (aff, words) in cases.items():
+        mask = os.path.join(work, f"mask_{name}.nii.gz")
+        nib.save(nib.Nifti1Image(data, aff), mask)
+        for n in (1, 2):
+            o = os.path.join(work, f"mask_{name}_{n}")
+            r = run(["kinetics", "--dicom", dcm, "--mask", mask, "-o", o, "--no-progress"], np_=n)
+            assert_bad_input(r, o, ["mask", "not on the grid"] + words)
+            assert len([l for l in r.stderr.splitlines() if "error" in l]) == 1, r.stderr
+            assert not os.path.exists(o)
+    # the same mask on the series' own grid is accepted
+    good = os.path.join(work, "mask_good.nii.gz")
+    nib.save(nib.Nifti1Image(data, region.affine), good)
+    check_ok(run(["kinetics", "--dicom", dcm, "--mask", good, "-o", os.path.join(work, "mask_good"), "--no-progress",
+                  "--no-dicom-export", "--z", 2], np_=2))
+
+
+def test_config_file_and_set_give_the_same_run(work, small_phantom, small_runs):
+    """`--config` with the command line's keys, and `--set`, give the maps of the command line;
+    the summary echoes the effective options; unknown keys and wrong types are one line naming the
+    file and the key."""
+    dcm = os.path.join(small_phantom, "phantom.dcm")
+    cfg = os.path.join(work, "kin.yaml")
+    with open(cfg, "w") as f:
+        yaml.safe_dump({"dicom": os.path.relpath(dcm, work), "output": "kin_cfg", "progress": False,
+                        "dicom_export": True, "checkpoint_interval": 30}, f)
+    check_ok(run(["kinetics", "--config", cfg, "--set", "dicom_export=false"], np_=2))
+    o = os.path.join(work, "kin_cfg")  # relative paths of the file are taken from its folder
+    for m in MAPS9:
+        a = np.load(os.path.join(o, "pixel_maps", f"{m}_map.npy"))
+        b = np.load(os.path.join(small_runs[1], "pixel_maps", f"{m}_map.npy"))
+        assert np.array_equal(a, b, equal_nan=True), m
+    assert not os.path.exists(os.path.join(o, "dicom"))  # --set overrode the file
+    with open(os.path.join(o, "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    c = s["configuration"]
+    assert c["dicom"] == dcm and c["dicom_export"] is False and c["checkpoint_interval"] == 30
+    assert s["command"] == "kinetics" and set(s["timing_s"]) >= {"read", "fit", "write", "total"}
+    with h5py.File(os.path.join(o, "kinetics_maps.h5")) as h:
+        assert yaml.safe_load(h.attrs["configuration"])["checkpoint_interval"] == 30
+    # command-line options override the file
+    check_ok(run(["kinetics", "--config", cfg, "-o", os.path.join(work, "kin_cfg2"), "--z", 1, "--no-dicom-export"]))
+    with open(os.path.join(work, "kin_cfg2", "summary.yaml")) as fh:
+        s = yaml.safe_load(fh)
+    assert s["configuration"]["z"] == 1 and s["voxels"]["selected"] == 24 * 20
+    bad = os.path.join(work, "kin_bad.yaml")
+    for text, words in (("dicom: x.dcm\noutput: o\nwindoww: 3\n", ["kin_bad.yaml", "windoww", "not a known"]),
+                        ("dicom: x.dcm\noutput: o\nwindow: three\n", ["kin_bad.yaml", "window", "integer"])):
+        with open(bad, "w") as f:
+            f.write(text)
+        assert_bad_input(run(["kinetics", "--config", bad], np_=2), os.path.join(work, "o"), words)
+    assert_bad_input(run(["kinetics", "--dicom", dcm, "-o", os.path.join(work, "o"), "--set", "z=abc"]),
+                     os.path.join(work, "o"), ["command line", "z"])

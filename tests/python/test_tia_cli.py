@@ -214,9 +214,12 @@ def test_summary_counts_legends_and_config_echo(clean):
     assert s["configuration"]["inputs"]["times"] == [t * 3600.0 for t in TIMES_H]
     assert s["grid"]["voxel_volume_ml"] == pytest.approx(V_ML, rel=1e-6)
     assert s["parallel"]["mpi_ranks"] == 2
-    for stage in ("load", "mask", "denoise", "fit", "save"):
-        assert s["timing_ms"][stage] >= 0
-    assert s["voxels_per_second"] > 0
+    for stage in ("read", "mask", "denoise", "prepare", "balance", "fit", "write", "total"):
+        assert s["timing_s"][stage] >= 0
+    assert s["timing_s"]["total"] >= s["timing_s"]["fit"]
+    assert s["voxels"]["voxels_per_second"] > 0
+    assert s["voxels"]["selected"] == s["mask"]["voxels_in_mask"] == s["voxels"]["fitted_this_run"]
+    assert s["command"] == "tia" and s["state"] == "complete"
 
 
 def test_noisy_bootstrap_same_seed_same_sigma_on_1_and_2_ranks(work):
@@ -381,8 +384,10 @@ def test_bad_inputs_one_line_exit_2_nothing_written(work, clean):
     nib.save(nib.Nifti1Image(np.asarray(nib.load(tps[1]).dataobj), aff2), shifted)
     base = ["tia", "--half-life", HALF_LIFE_S, "--time-unit", "hours", "--no-denoise"]
     out = os.path.join(bad, "o")
-    assert "shape" in bad_run(base + ["--images", tps[0], small, "--times", 4, 24], out)
-    assert "affine" in bad_run(base + ["--images", tps[0], shifted, "--times", 4, 24], out)
+    msg = bad_run(base + ["--images", tps[0], small, "--times", 4, 24], out)
+    assert "small.nii.gz is not on the grid of" in msg and "5 x 5 x 5 voxels instead of 22 x 18 x 10" in msg
+    msg = bad_run(base + ["--images", tps[0], shifted, "--times", 4, 24], out)
+    assert "shifted.nii.gz is not on the grid of" in msg and "origin is shifted by (2, 0, 0) mm" in msg
     assert "inputs.times" in bad_run(base + ["--images", *tps, "--times", 4, 24, 48], out)
     assert "half_life" in bad_run(["tia", "--images", *tps[:2], "--times", 4, 24, "--half-life", -5], out)
     assert "half_life" in bad_run(["tia", "--images", *tps[:2], "--times", 4, 24, "--half-life", 0], out)
