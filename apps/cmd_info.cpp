@@ -32,7 +32,8 @@ int cmd_info(const Args& args, const Comm& comm) {
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  if (!parse_command_line(args, d, vm, "info", comm, &pos)) return 0;
+  add_config_file_options(d);
+  if (!parse_command_line_and_config(args, d, vm, "info", comm, {"input"}, &pos)) return 0;
   if (!vm.count("input")) throw UsageError("info: give a file or folder (voxflow info FILE)");
   const std::string path = vm["input"].as<std::string>();
   const bool with_range = !vm["no-range"].as<bool>();

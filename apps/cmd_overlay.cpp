@@ -103,7 +103,8 @@ auto as_usage(F&& f) -> decltype(f()) {
 int cmd_overlay(const Args& args, const Comm& comm) {
   po::options_description desc = overlay_options();
   po::variables_map vm;
-  if (!parse_command_line(args, desc, vm, "overlay", comm)) return 0;
+  add_config_file_options(desc);
+  if (!parse_command_line_and_config(args, desc, vm, "overlay", comm, {"input", "heatmap", "output"})) return 0;
   pipelines::OverlayOptions rq;
   rq.demo = vm["demo"].as<bool>();
   if (rq.demo && vm.count("input")) throw UsageError("overlay: give either -i IMAGE or --demo, not both");

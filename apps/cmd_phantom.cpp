@@ -95,7 +95,8 @@ int cmd_phantom(const Args& args, const Comm& comm) {
       ("size", po::value<int>(), "--tia: N x N x N voxels over 512 mm (default 128 x 128 x 64 at 4 mm)")
       ("times-h", po::value<std::string>(), "--tia: scan times in hours (default 4,24,48,168)");
   po::variables_map vm;
-  if (!parse_command_line(args, d, vm, "phantom", comm)) return 0;
+  add_config_file_options(d);
+  if (!parse_command_line_and_config(args, d, vm, "phantom", comm, {"output"})) return 0;
   if (!vm.count("output")) throw UsageError("phantom: give the output folder with -o DIR");
   if (vm["tia"].as<bool>()) return tia_phantom_command(vm, comm);
   if (vm.count("size") || vm.count("times-h")) throw UsageError("phantom: --size and --times-h need --tia");

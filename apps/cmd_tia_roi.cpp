@@ -14,7 +14,8 @@ namespace {
 po::options_description tia_roi_options() {
   po::options_description d(
       "voxflow tia-roi: per-label summary of voxflow tia maps\n\n"
-      "usage: voxflow tia-roi --maps DIR --labels labels.nii.gz [--config tia.yaml] [-o DIR]\n\n"
+      "usage: voxflow tia-roi --maps DIR --labels labels.nii.gz [--config tia.yaml] [-o DIR]\n"
+      "       voxflow tia-roi --config tia.yaml [--set key=value ...] [--labels labels.nii.gz]\n\n"
       "Writes roi_summary.csv (label, voxels, voxels_ok, fraction_ok, mean_tia_bq_s, total_tia_bq_s,\n"
       "mean_r2, mean_sigma_tia_bq_s), roi_tia.png (mean TIA per label with the mean bootstrap SD)\n"
       "and, with --config (or --images/--times), roi_tacs.csv (label, time_s, mean_bq_per_ml).\n\noptions");
@@ -23,7 +24,9 @@ po::options_description tia_roi_options() {
       ("maps", po::value<std::string>(), "folder holding the tia run's maps")                        //
       ("prefix", po::value<std::string>()->default_value(""), "file name prefix of the maps (io.prefix)")
       ("labels", po::value<std::string>(), "label map (NIfTI) on the maps' grid; label 0 is ignored")
-      ("config,c", po::value<std::string>(), "the tia configuration: its images and times give roi_tacs.csv")
+      ("config,c", po::value<std::string>(), "the tia run's configuration: its images and times give roi_tacs.csv, its "
+                                               "io.output_dir, io.prefix and regions.label_map_path the defaults of --maps, --prefix, --labels")
+      ("set", po::value<std::vector<std::string>>()->composing(), "override one key of that configuration: --set io.prefix=p")
       ("images", po::value<std::vector<std::string>>()->multitoken(), "time points for roi_tacs.csv")  //
       ("times", po::value<std::vector<double>>()->multitoken(), "their times in seconds")              //
       ("output,o", po::value<std::string>(), "output folder (default: the maps folder)")             //
@@ -42,6 +45,7 @@ int cmd_tia_roi(const Args& args, const Comm& comm) {
   o.prefix = vm["prefix"].as<std::string>();
   if (vm.count("labels")) o.labels = vm["labels"].as<std::string>();
   if (vm.count("config")) o.config = vm["config"].as<std::string>();
+  if (vm.count("set")) o.config_overrides = vm["set"].as<std::vector<std::string>>();
   if (vm.count("images")) o.images = vm["images"].as<std::vector<std::string>>();
   if (vm.count("times")) o.times_s = vm["times"].as<std::vector<double>>();
   if (vm.count("output")) o.output_dir = vm["output"].as<std::string>();

@@ -43,20 +43,25 @@ Kokkos::View<float*> read_on_grid(const std::string& path, const Grid& grid, con
 }  // namespace
 
 int run_tia_roi(const TiaRoiOptions& o, const Comm& comm) {
-  if (o.maps_dir.empty() || o.labels.empty()) throw UsageError("tia-roi: give --maps DIR and --labels FILE");
-  const fs::path maps_dir = o.maps_dir;
-  const std::string pre = o.prefix.empty() ? "" : o.prefix + "_";
-  const std::string labels_path = o.labels;
-  const fs::path out = o.output_dir.empty() ? maps_dir : fs::path(o.output_dir);
   std::vector<std::string> images;
   std::vector<double> times;
+  std::string maps = o.maps_dir, prefix = o.prefix, labels_path = o.labels;
   if (!o.config.empty()) {
     collective_check(comm, [&] {
-      const tia::TiaConfig c = tia::load_tia_config(o.config, {});
+      const tia::TiaConfig c = tia::load_tia_config(o.config, o.config_overrides);
       images = c.images;
       times = c.times_s;
+      if (maps.empty()) maps = c.output_dir;
+      if (prefix.empty()) prefix = c.prefix;
+      if (labels_path.empty()) labels_path = c.label_map_path;
     });
+  } else if (!o.config_overrides.empty()) {
+    throw UsageError("tia-roi: --set changes keys of the tia configuration: give it with --config");
   }
+  if (maps.empty() || labels_path.empty()) throw UsageError("tia-roi: give --maps DIR and --labels FILE (or a --config that names them)");
+  const fs::path maps_dir = maps;
+  const std::string pre = prefix.empty() ? "" : prefix + "_";
+  const fs::path out = o.output_dir.empty() ? maps_dir : fs::path(o.output_dir);
   if (!o.images.empty()) images = o.images;
   if (!o.times_s.empty()) times = o.times_s;
   if (images.size() != times.size())

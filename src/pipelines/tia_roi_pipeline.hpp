@@ -11,7 +11,10 @@ struct TiaRoiOptions {
   std::string maps_dir;             // folder of the tia run's maps
   std::string prefix;               // io.prefix of that run ("" for none)
   std::string labels;               // label map (NIfTI) on the maps' grid; label 0 is ignored
-  std::string config;               // the tia configuration: its images and times give roi_tacs.csv
+  std::string config;               // the tia run's configuration: its images and times give roi_tacs.csv;
+                                    // its io.output_dir, io.prefix, regions.label_map_path are the
+                                    // defaults of maps_dir, prefix and labels
+  std::vector<std::string> config_overrides;  // "key=value" applied to that configuration
   std::vector<std::string> images;  // or the time points themselves (override the configuration's)
   std::vector<double> times_s;      // their times in seconds
   std::string output_dir;           // default: maps_dir
