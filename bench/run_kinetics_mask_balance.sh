@@ -30,7 +30,7 @@ m[:, :, : nz // 4] = disc[:, :, None]
 nib.save(nib.Nifti1Image(m, ref.affine), f"{w}/mask.nii.gz")
 print(f"mask: {int(m.sum())} of {m.size} voxels ({100.0 * m.sum() / m.size:.1f} %), slices 0..{nz // 4 - 1} of {nz}")
 PY
-declare -A fit wall
+declare -A fit bal wall
 for n in 1 2; do
   start=$(date +%s.%N)
   "$here/scripts/vf-mpirun" -np $n "$vf" kinetics --dicom "$work/ph/phantom.dcm" --mask "$work/mask.nii.gz" \
@@ -38,12 +38,13 @@ for n in 1 2; do
   end=$(date +%s.%N)
   wall[$n]=$(echo "$end - $start" | bc)
   fit[$n]=$($py -c "import yaml;s=yaml.safe_load(open('$work/k$n/summary.yaml'));t=s.get('timing_s') or {};print(t.get('fit', t.get('fit_s', 0)))")
+  bal[$n]=$($py -c "import yaml;s=yaml.safe_load(open('$work/k$n/summary.yaml'));t=s.get('timing_s') or {};print(t.get('balance', 0))")
 done
 same=$($py -c "
 import numpy as np
 print(all(np.array_equal(np.load('$work/k1/pixel_maps/%s_map.npy'%m), np.load('$work/k2/pixel_maps/%s_map.npy'%m), equal_nan=True)
           for m in ['kb','kd','knt','A0','A1','A2','t0','tmax','r_squared']))")
 echo "== voxflow kinetics with a mask in the lowest quarter of the slices, $(nproc) cores ($vf)"
-printf '%-10s %12s %12s\n' ranks "fit s" "wall s"
-for n in 1 2; do printf '%-10s %12.3f %12.2f\n' $n "${fit[$n]}" "${wall[$n]}"; done
-echo "speed-up 1 -> 2 ranks, fit stage: $($py -c "print(round(${fit[1]}/${fit[2]}, 2))")   (whole command: $($py -c "print(round(${wall[1]}/${wall[2]}, 2))"))   maps identical 1 vs 2 ranks: $same"
+printf '%-10s %12s %12s %12s\n' ranks "balance s" "fit s" "wall s"
+for n in 1 2; do printf '%-10s %12.3f %12.3f %12.2f\n' $n "${bal[$n]}" "${fit[$n]}" "${wall[$n]}"; done
+echo "speed-up 1 -> 2 ranks, fit stage: $($py -c "print(round(${fit[1]}/${fit[2]}, 2))")   fit + balance: $($py -c "print(round((${fit[1]}+${bal[1]})/(${fit[2]}+${bal[2]}), 2))")   whole command: $($py -c "print(round(${wall[1]}/${wall[2]}, 2))")   maps identical 1 vs 2 ranks: $same"

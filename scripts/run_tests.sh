@@ -44,7 +44,7 @@ else
   kokkos_dir=$(dirname "$(find "$cache/install" -name KokkosConfig.cmake -print -quit)")
 fi
 vbuild=$cache/voxflow
-cmake -S "$here" -B "$vbuild" -DCMAKE_BUILD_TYPE=Release -DKokkos_DIR="$kokkos_dir" -DVOXFLOW_BUILD_BENCH=OFF >/dev/null
+cmake -S "$here" -B "$vbuild" -DCMAKE_BUILD_TYPE=Release -DKokkos_DIR="$kokkos_dir" >/dev/null
 cmake --build "$vbuild" -j"$jobs"
 echo "run_tests: second pass: Kokkos $(grep -m1 -o 'Kokkos [0-9.]*' "$vbuild/CMakeCache.txt" 2>/dev/null || echo 4) OpenMP, KOKKOS_NUM_THREADS=2, MPI tests under mpirun -np 2"
 # 2 ranks x 2 threads on 2 cores: one test at a time

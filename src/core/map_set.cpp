@@ -87,6 +87,22 @@ void MapSet::scatter(const std::vector<std::int64_t>& voxels, const std::vector<
   Kokkos::deep_copy(done, dh);
 }
 
+void MapSet::scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done) {
+  const auto m = static_cast<std::int64_t>(specs.size());
+  if (stride < m || n_done > static_cast<std::int64_t>(voxels.size()))
+    throw InternalError("MapSet::scatter: rows of " + std::to_string(stride) + " values for " + std::to_string(m) + " maps");
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
+  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), done);
+  for (std::int64_t i = 0; i < n_done; ++i) {
+    const auto v = static_cast<size_t>(voxels[static_cast<size_t>(i)]);
+    const double* r = rows + i * stride;
+    for (std::int64_t c = 0; c < m; ++c) h(v, static_cast<size_t>(c)) = static_cast<float>(r[c]);
+    dh(v) = 1;
+  }
+  Kokkos::deep_copy(values, h);
+  Kokkos::deep_copy(done, dh);
+}
+
 std::vector<long long> MapSet::code_counts(int index, int n_codes, const Comm& comm) const {
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
   std::vector<long long> c(static_cast<size_t>(n_codes), 0);

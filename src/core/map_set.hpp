@@ -52,6 +52,9 @@ struct MapSet {
   /// rounded to float32. Throws InternalError when the sizes disagree.
   void scatter(const std::vector<std::int64_t>& voxels, const std::vector<double>& rows,
                const std::vector<std::uint8_t>& row_done = {});
+  /// The same from host memory: row i starts at rows + i * stride (stride >= count()); n_done: only
+  /// rows i < n_done are finished (the others are left alone).
+  void scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done);
   /// counts[c] of the owned voxels whose map `index` holds code c (0 <= c < n_codes), summed over
   /// the ranks of comm (collective).
   std::vector<long long> code_counts(int index, int n_codes, const Comm& comm) const;

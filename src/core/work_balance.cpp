@@ -26,6 +26,18 @@ std::vector<int> to_int(const std::vector<std::int64_t>& v, int width) {
   return out;
 }
 
+void exchange_into(const double* rows, std::int64_t n_rows, int width, std::int64_t n_in, double* out, std::int64_t n_out,
+                   const std::vector<std::int64_t>& sc, const std::vector<std::int64_t>& sd,
+                   const std::vector<std::int64_t>& rc, const std::vector<std::int64_t>& rd, const Comm& comm) {
+  if (width < 1 || n_rows != n_in)
+    throw InternalError("work balance: " + std::to_string(n_rows) + " rows given where the plan has " + std::to_string(n_in));
+  (void)n_out;
+  const auto isc = to_int(sc, width), isd = to_int(sd, width), irc = to_int(rc, width), ird = to_int(rd, width);
+  if (MPI_Alltoallv(rows, isc.data(), isd.data(), MPI_DOUBLE, out, irc.data(), ird.data(), MPI_DOUBLE, comm.comm) !=
+      MPI_SUCCESS)
+    throw InternalError("work balance: MPI_Alltoallv failed");
+}
+
 std::vector<double> exchange(const std::vector<double>& rows, int width, std::int64_t n_in, std::int64_t n_out,
                              const std::vector<std::int64_t>& sc, const std::vector<std::int64_t>& sd,
                              const std::vector<std::int64_t>& rc, const std::vector<std::int64_t>& rd, const Comm& comm) {
@@ -33,10 +45,7 @@ std::vector<double> exchange(const std::vector<double>& rows, int width, std::in
     throw InternalError("work balance: " + std::to_string(rows.size()) + " values do not make " + std::to_string(n_in) +
                         " rows of " + std::to_string(width));
   std::vector<double> out(static_cast<size_t>(n_out * width));
-  const auto isc = to_int(sc, width), isd = to_int(sd, width), irc = to_int(rc, width), ird = to_int(rd, width);
-  if (MPI_Alltoallv(rows.data(), isc.data(), isd.data(), MPI_DOUBLE, out.data(), irc.data(), ird.data(), MPI_DOUBLE,
-                    comm.comm) != MPI_SUCCESS)
-    throw InternalError("work balance: MPI_Alltoallv failed");
+  exchange_into(rows.data(), n_in, width, n_in, out.data(), n_out, sc, sd, rc, rd, comm);
   return out;
 }
 
@@ -78,6 +87,12 @@ WorkBalancePlan plan_work_balance(std::int64_t n_local, const Comm& comm) {
 std::vector<double> balance_forward(const WorkBalancePlan& p, const std::vector<double>& rows, int width,
                                     const Comm& comm) {
   return exchange(rows, width, p.n_local, p.n_balanced, p.send_counts, p.send_displs, p.recv_counts, p.recv_displs, comm);
+}
+
+void balance_forward_into(const WorkBalancePlan& p, const double* rows, std::int64_t n_rows, int width, double* out,
+                          const Comm& comm) {
+  exchange_into(rows, n_rows, width, p.n_local, out, p.n_balanced, p.send_counts, p.send_displs, p.recv_counts,
+                p.recv_displs, comm);
 }
 
 std::vector<double> balance_backward(const WorkBalancePlan& p, const std::vector<double>& rows, int width,

@@ -31,6 +31,12 @@ WorkBalancePlan plan_work_balance(std::int64_t n_local, const Comm& comm);
 std::vector<double> balance_forward(const WorkBalancePlan& plan, const std::vector<double>& rows, int width,
                                     const Comm& comm);
 
+/// balance_forward without allocating: `rows` holds n_rows (= plan.n_local) rows of `width`
+/// values, `out` room for plan.n_balanced rows (both row-major host memory, e.g. a LayoutRight
+/// host view). Collective. Same errors as balance_forward.
+void balance_forward_into(const WorkBalancePlan& plan, const double* rows, std::int64_t n_rows, int width, double* out,
+                          const Comm& comm);
+
 /// The reverse: n_balanced rows of results go back to the ranks that held the items, in their
 /// original order. Collective (MPI_Alltoallv). Same errors as balance_forward.
 std::vector<double> balance_backward(const WorkBalancePlan& plan, const std::vector<double>& rows, int width,

@@ -1,5 +1,8 @@
 #include "src/pipelines/voxel_map_run.hpp"
 
+#include <algorithm>
+#include <memory>
+
 
 #include "src/core/chunked_run.hpp"
 #include "src/core/error.hpp"
@@ -20,26 +23,36 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   // ---- pack and spread the work items -----------------------------------------------------------
   const WorkBalancePlan plan = plan_work_balance(n_local, comm);
   out.items_global = plan.n_global;
-  ItemView items("voxel_map_items", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(w));
-  {
-    std::vector<double> rows(static_cast<size_t>(n_local) * static_cast<size_t>(w));
-    for (std::int64_t i = 0; i < n_local; ++i) job.pack(job.voxels[static_cast<size_t>(i)], rows.data() + i * w);
-    const std::vector<double> mine = balance_forward(plan, rows, w, comm);
-    rows = std::vector<double>();
-    auto ih = Kokkos::create_mirror_view(items);  // indexed element-wise: any layout
-    for (std::int64_t i = 0; i < plan.n_balanced; ++i)
-      for (int c = 0; c < w; ++c) ih(i, c) = mine[static_cast<size_t>(i * w + c)];
-    Kokkos::deep_copy(items, ih);
+  // when every rank already holds its share (one rank, or even slabs without a mask) nothing moves
+  const bool moves = comm.any(plan.n_local != plan.n_balanced);
+  // fresh memory is first touched once (page faults cost as much as the copy): no zero fill, the
+  // items are packed straight into their host buffer when nothing moves
+  ItemView items(Kokkos::view_alloc(Kokkos::WithoutInitializing, "voxel_map_items"), static_cast<size_t>(plan.n_balanced),
+                 static_cast<size_t>(w));
+  auto items_h = Kokkos::create_mirror_view(items);  // the items themselves on the host; LayoutRight rows
+  if (!moves) {
+    for (std::int64_t i = 0; i < n_local; ++i) job.pack(job.voxels[static_cast<size_t>(i)], &items_h(i, 0));
+  } else {
+    std::unique_ptr<double[]> rows(new double[static_cast<size_t>(std::max<std::int64_t>(n_local, 1)) * static_cast<size_t>(w)]);
+    for (std::int64_t i = 0; i < n_local; ++i) job.pack(job.voxels[static_cast<size_t>(i)], rows.get() + i * w);
+    balance_forward_into(plan, rows.get(), n_local, w, items_h.data(), comm);
   }
+  Kokkos::deep_copy(items, items_h);  // no copy when the items live on the host
   out.balance_s = t_balance.seconds();
 
   // ---- compute chunk by chunk; results go back to their owners at checkpoints and at the end ----
   const Stopwatch t_compute;
-  ItemView results("voxel_map_results", static_cast<size_t>(plan.n_balanced), static_cast<size_t>(m));
+  // rows are written by the kernel before they are read (bring_back reads finished rows only)
+  ItemView results(Kokkos::view_alloc(Kokkos::WithoutInitializing, "voxel_map_results"), static_cast<size_t>(plan.n_balanced),
+                   static_cast<size_t>(m));
   std::int64_t done_local = 0;  // items [0, done_local) of this rank are finished
   auto bring_back = [&] {
-    auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);
-    std::vector<double> back(static_cast<size_t>(plan.n_balanced) * static_cast<size_t>(m + 1));
+    auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);  // LayoutRight rows
+    if (!moves) {  // this rank's results are its own voxels' (items [0, done_local) finished)
+      maps.scatter(job.voxels, rh.data(), m, done_local);
+      return;
+    }
+    std::vector<double> back(static_cast<size_t>(plan.n_balanced) * static_cast<size_t>(m + 1));  // + done flag
     for (std::int64_t i = 0; i < plan.n_balanced; ++i) {
       double* r = back.data() + i * (m + 1);
       for (int c = 0; c < m; ++c) r[c] = rh(i, c);
