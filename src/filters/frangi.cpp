@@ -9,7 +9,9 @@
 
 namespace voxflow::filters {
 
-namespace {
+// a named namespace, not an anonymous one: CUDA's extended lambdas need an enclosing function
+// with external linkage
+namespace frangi_detail {
 
 /// Eigenvalues sorted by absolute value, ascending (skimage's _sortbyabs).
 KOKKOS_INLINE_FUNCTION void abs_sorted_eigenvalues(const double h[6], double l[3]) {
@@ -51,7 +53,11 @@ double max_hessian_norm(const HessianStencil& st, std::int64_t nz_local, bool ne
   return std::sqrt(comm.max(m));
 }
 
-}  // namespace
+}  // namespace frangi_detail
+
+using frangi_detail::abs_sorted_eigenvalues;
+using frangi_detail::max_hessian_norm;
+using frangi_detail::nonzero;
 
 double radius_from_sigma_mm(double sigma_vox, double spacing_mm) { return std::sqrt(2.0) * sigma_vox * spacing_mm; }
 

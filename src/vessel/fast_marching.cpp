@@ -78,6 +78,7 @@ struct SlabMarch {
   std::vector<double> T;             // storage
   std::vector<unsigned char> accepted;
   std::int64_t pops = 0;
+  bool hit_cutoff = false;  // the last march stopped at its cutoff with voxels left in the heap
 
   std::int64_t stored_planes() const { return nzl + 2 * h; }
   bool valid_plane(std::int64_t kk) const {
@@ -150,13 +151,17 @@ struct SlabMarch {
       heap.push({0.0, start_s});
     }
     double t_end = kInf;
+    hit_cutoff = false;
     const std::int64_t stride[3] = {1, nx, P};
     while (!heap.empty()) {
       const Entry e = heap.top();
       heap.pop();
       const size_t s = static_cast<size_t>(e.second);
       if (accepted[s] || e.first != T[s]) continue;  // stale entry
-      if (e.first > cutoff) break;
+      if (e.first > cutoff) {
+        hit_cutoff = true;
+        break;
+      }
       accepted[s] = 1;
       const std::int64_t kk = e.second / P;
       if (owned_plane(kk)) ++pops;
@@ -330,6 +335,23 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
   const std::int64_t max_rounds =
       o.max_rounds > 0 ? o.max_rounds : 2 * m.P * static_cast<std::int64_t>(comm.size()) + m.nzg + 16;
   m.halo.assign(static_cast<size_t>(2 * m.h * m.P), kInf);
+  // Early stop on several ranks: a rank that does not own the end voxel cannot know T_end, so
+  // the march proceeds in time windows: every rank marches only to T <= window; when the faces
+  // agree for a window and the end is not yet accepted (with its margin), the window doubles.
+  // The first window is the lower bound |end - start| / max(speed) of T_end. Each voxel's value
+  // is still computed from its accepted neighbours only, so the result is the one-rank march's.
+  double window = kInf;
+  if (o.stop_at_end && comm.size() > 1) {
+    float fmax = 0.0f;
+    for (float f : m.speed) fmax = std::max(fmax, f);
+    const double smax = comm.max(static_cast<double>(fmax));
+    double d2 = 0.0;
+    for (size_t a = 0; a < 3; ++a) {
+      const double d = double(o.end_voxel[a] - start[a]) * g.spacing_mm[a];
+      d2 += d * d;
+    }
+    window = smax > 0.0 ? std::sqrt(d2) / smax : kInf;
+  }
   double cutoff = kInf, t_end = kInf;
   bool dirty = true;
   std::int64_t round = 0;
@@ -337,7 +359,7 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
     if (++round > max_rounds)
       throw InternalError("fast marching: no agreement between the slabs after " + std::to_string(max_rounds) +
                           " exchange rounds");
-    if (dirty && slab.nz > 0) m.march(start_s, cutoff, end_s, o.stop_margin, o.stop_margin_time);
+    if (dirty && slab.nz > 0) m.march(start_s, std::min(cutoff, window), end_s, o.stop_margin, o.stop_margin_time);
     dirty = false;
     double my_end = kInf;
     if (own_end) {
@@ -360,7 +382,14 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
       }
     }
     dirty = changed;
-    if (!comm.any(changed)) break;
+    if (comm.any(changed)) continue;
+    // the faces agree for this window
+    if (!(window < kInf)) break;
+    if (cutoff <= window) break;                 // the end and its margin are inside the window
+    if (!comm.any(m.hit_cutoff && slab.nz > 0)) break;  // every reachable voxel is accepted
+    window = std::isfinite(cutoff) ? std::max(2.0 * window, cutoff) : 2.0 * window;
+    if (!(window > 0.0)) window = kInf;
+    dirty = true;
   }
 
   FastMarchingResult r;
