@@ -17,7 +17,10 @@
 #include <sstream>
 
 #include "src/core/error.hpp"
+#include "src/filters/frangi.hpp"
 #include "src/vessel/fast_marching.hpp"
+#include "src/vessel/speed.hpp"
+#include "src/vessel/vessel_phantom.hpp"
 #include "tests/vessel_test_support.hpp"
 
 using namespace voxflow;
@@ -218,6 +221,28 @@ TEST(FastMarching, EarlyStopIsConsistentAcrossRanks) {
   }
   EXPECT_EQ(comm.sum(bad), 0LL);
   EXPECT_EQ(comm.sum(kept), r.voxels_reached);
+}
+
+TEST(FastMarching, EarlyStopOnPhantomSpeedEqualsOneRank) {
+  // the speed map of the pipeline (Frangi 1, 2, 3 voxels, power form) of a small CTA phantom,
+  // computed on each rank alone; then the distributed early-stop march vs the one-rank march
+  vessel::VesselPhantomOptions po;
+  po.dims = {64, 64, 40};
+  const auto tr = vessel::vessel_phantom_truth(po);
+  Comm self{MPI_COMM_SELF};
+  const Volume3D img = vessel::vessel_phantom_volume(tr, po, make_slab(40, 0, 1));
+  const Volume3D sp = vessel::speed_from_vesselness(filters::frangi_vesselness(img, {}, self).vesselness, {}, self);
+  const std::vector<float> s = gather_volume(sp, self);
+  auto f = [&s](std::int64_t i, std::int64_t j, std::int64_t k) { return s[static_cast<size_t>(i + 64 * (j + 64 * k))]; };
+  for (int order = 1; order <= 2; ++order) {
+    vessel::FastMarchingOptions o;
+    o.second_order = order == 2;
+    o.stop_at_end = true;
+    o.end_voxel = tr.end_voxel;
+    vessel::FastMarchingResult r;
+    EXPECT_LT(check_distributed(order == 1 ? "phantom_early" : "phantom_early2", tr.grid, f, tr.start_voxel, o, &r), 1e-6);
+    EXPECT_TRUE(std::isfinite(r.end_time));
+  }
 }
 
 TEST(FastMarching, MatchesScikitFmm) {
