@@ -125,6 +125,55 @@ struct SlabMarch {
     return solve_terms(terms, nt, 1.0 / (f * f), second_order);
   }
 
+  /// First order, after a round: the halo values at `changed` (indices into `halo`) decreased.
+  /// Label-correcting pass from them (Dijkstra with re-insertion): a voxel whose Godunov value
+  /// from its current neighbours is lower than its value takes it and is pushed again. The
+  /// result is the fixed point of the same discrete equations as a march from scratch (equal to
+  /// round-off), at the cost of the voxels whose value changes only.
+  void correct(const std::vector<size_t>& changed, double cutoff, std::int64_t end_s, double margin,
+               double margin_time) {
+    using Entry = std::pair<double, std::int64_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+    for (size_t n : changed) {
+      const std::int64_t side = static_cast<std::int64_t>(n) / (h * P), p = (static_cast<std::int64_t>(n) / P) % h,
+                         v = static_cast<std::int64_t>(n) % P;
+      const std::int64_t kk = side == 0 ? p : h + nzl + p;
+      if (!valid_plane(kk)) continue;
+      const std::int64_t s = kk * P + v;
+      T[static_cast<size_t>(s)] = halo[n];
+      accepted[static_cast<size_t>(s)] = halo[n] < kInf;
+      if (halo[n] < kInf) heap.push({halo[n], s});
+    }
+    const std::int64_t stride[3] = {1, nx, P};
+    while (!heap.empty()) {
+      const Entry e = heap.top();
+      heap.pop();
+      if (e.first != T[static_cast<size_t>(e.second)]) continue;  // stale
+      if (e.first > cutoff) {
+        hit_cutoff = true;
+        break;
+      }
+      const std::int64_t kk = e.second / P;
+      if (owned_plane(kk)) ++pops;
+      if (e.second == end_s) cutoff = std::min(cutoff, e.first * (1.0 + margin) + margin_time);
+      const std::int64_t c[3] = {e.second % nx, (e.second / nx) % ny, kk}, n[3] = {nx, ny, stored_planes()};
+      for (int a = 0; a < 3; ++a)
+        for (int d = -1; d <= 1; d += 2) {
+          const std::int64_t q = c[a] + d;
+          if (q < 0 || q >= n[a]) continue;
+          if (!owned_plane(a == 2 ? q : kk)) continue;
+          const std::int64_t sn = e.second + d * stride[a];
+          if (!(speed_at(sn) > 0.0f)) continue;
+          const double tn = solve(sn);
+          if (tn < T[static_cast<size_t>(sn)]) {
+            T[static_cast<size_t>(sn)] = tn;
+            accepted[static_cast<size_t>(sn)] = 1;
+            heap.push({tn, sn});
+          }
+        }
+    }
+  }
+
   /// Marches from the halo values and (if owned) the start voxel; stops at `cutoff`, or earlier
   /// once the end voxel (storage index end_s >= 0) is accepted. Returns T at the end voxel
   /// (+inf if not owned or not reached).
@@ -353,14 +402,20 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
     window = smax > 0.0 ? std::sqrt(d2) / smax : kInf;
   }
   double cutoff = kInf, t_end = kInf;
-  bool dirty = true;
+  bool full = true;            // march from scratch (first round, a new window, second order)
+  std::vector<size_t> changed_at;  // halo values that decreased since the last march (first order)
   std::int64_t round = 0;
   for (;;) {
     if (++round > max_rounds)
       throw InternalError("fast marching: no agreement between the slabs after " + std::to_string(max_rounds) +
                           " exchange rounds");
-    if (dirty && slab.nz > 0) m.march(start_s, std::min(cutoff, window), end_s, o.stop_margin, o.stop_margin_time);
-    dirty = false;
+    if (slab.nz > 0) {
+      if (full)
+        m.march(start_s, std::min(cutoff, window), end_s, o.stop_margin, o.stop_margin_time);
+      else if (!changed_at.empty())
+        m.correct(changed_at, std::min(cutoff, window), end_s, o.stop_margin, o.stop_margin_time);
+    }
+    full = false;
     double my_end = kInf;
     if (own_end) {
       const double te = m.T[static_cast<size_t>(end_s)];
@@ -374,14 +429,16 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
     // Second order is not monotone (a larger T2 lowers (4 T1 - T2) / 3), so a value from an
     // earlier round can be too small: take the newest values and stop when they repeat.
     bool changed = false;
+    changed_at.clear();
     for (size_t n = 0; n < recv.size(); ++n) {
       const bool take = o.second_order ? !(recv[n] == m.halo[n]) : recv[n] < m.halo[n];
       if (take) {
         m.halo[n] = recv[n];
         changed = true;
+        changed_at.push_back(n);
       }
     }
-    dirty = changed;
+    if (o.second_order) full = changed;  // not monotone: no label-correcting pass
     if (comm.any(changed)) continue;
     // the faces agree for this window
     if (!(window < kInf)) break;
@@ -389,7 +446,7 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
     if (!comm.any(m.hit_cutoff && slab.nz > 0)) break;  // every reachable voxel is accepted
     window = std::isfinite(cutoff) ? std::max(2.0 * window, cutoff) : 2.0 * window;
     if (!(window > 0.0)) window = kInf;
-    dirty = true;
+    full = true;
   }
 
   FastMarchingResult r;

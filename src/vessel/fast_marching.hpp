@@ -15,8 +15,12 @@
 // Second order is not monotone in the face values (a larger T2 lowers (4 T1 - T2) / 3), so
 // there the newest face values replace the old ones and the rounds stop when they repeat
 // exactly; the heap pops in (T, global index) order on every rank, so the result is again the
-// one-rank march's (tests: < 1e-6, measured 0). Each round re-marches only the slabs whose face
-// values changed, from scratch (no state carried over, so no order effects).
+// one-rank march's (tests: < 1e-6, measured 0). Later rounds of the first-order scheme do not
+// march from scratch: a label-correcting pass starts from the face values that decreased and
+// touches only the voxels whose value drops (the fixed point of the same discrete equations, to
+// round-off: measured <= 5e-14 relative); second order re-marches from scratch the slabs whose
+// face values changed. With early stop, a voxel whose time lies within round-off of the cutoff
+// may be kept on one rank count and not on another.
 #include <array>
 #include <cstdint>
 #include <vector>
