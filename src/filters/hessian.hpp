@@ -91,6 +91,25 @@ struct HessianStencil {
   }
   /// h = {Hxx, Hxy, Hxz, Hyy, Hyz, Hzz} * sigma^2 at (i, j, global plane zg); axis 0 = x.
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t zg, double h[6]) const {
+    if (i >= 2 && i < nx - 2 && j >= 2 && j < ny - 2 && zg >= 2 && zg < nz_global - 2) {
+      // interior: every np.gradient is central, D(D f)(m) = (f[m+2] - 2 f[m] + f[m-2]) / 4 and
+      // D_b(D_a f) = (f[+a+b] - f[-a+b] - f[+a-b] + f[-a-b]) / 4 (the same values as below,
+      // summed in another order; chosen from global coordinates, so rank-independent)
+      const std::int64_t sx = 1, sy = nx, sz = nx * ny;
+      const std::int64_t c = i + nx * (j + ny * (zg - z0 + halo));
+      const double f0 = smoothed(c);
+      const double q = 0.25 * scale;
+      h[0] = q * (static_cast<double>(smoothed(c + 2 * sx)) - 2.0 * f0 + static_cast<double>(smoothed(c - 2 * sx)));
+      h[3] = q * (static_cast<double>(smoothed(c + 2 * sy)) - 2.0 * f0 + static_cast<double>(smoothed(c - 2 * sy)));
+      h[5] = q * (static_cast<double>(smoothed(c + 2 * sz)) - 2.0 * f0 + static_cast<double>(smoothed(c - 2 * sz)));
+      h[1] = q * ((static_cast<double>(smoothed(c + sx + sy)) - static_cast<double>(smoothed(c - sx + sy))) -
+                  (static_cast<double>(smoothed(c + sx - sy)) - static_cast<double>(smoothed(c - sx - sy))));
+      h[2] = q * ((static_cast<double>(smoothed(c + sx + sz)) - static_cast<double>(smoothed(c - sx + sz))) -
+                  (static_cast<double>(smoothed(c + sx - sz)) - static_cast<double>(smoothed(c - sx - sz))));
+      h[4] = q * ((static_cast<double>(smoothed(c + sy + sz)) - static_cast<double>(smoothed(c - sy + sz))) -
+                  (static_cast<double>(smoothed(c + sy - sz)) - static_cast<double>(smoothed(c - sy - sz))));
+      return;
+    }
     const std::int64_t n[3] = {nx, ny, nz_global};
     int e = 0;
     for (int a = 0; a < 3; ++a) {
