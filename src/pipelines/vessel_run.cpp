@@ -77,12 +77,14 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     info = io::read_image_info(o.input, fmt);
   });
   const Grid grid = info.grid;
-  if (grid.nt != 1)
-    throw InputError("vessel: " + o.input + " has " + std::to_string(grid.nt) + " time points; a 3D image is needed");
-  s.start_voxel = click_to_voxel(o.start, o.coords_voxel, grid, "start");
-  s.end_voxel = click_to_voxel(o.end, o.coords_voxel, grid, "end");
-  if (s.start_voxel == s.end_voxel)
-    throw InputError("vessel: the start and end points fall on the same voxel");
+  // every rank decides the same; collective_check lets only rank 0 print the line
+  collective_check(comm, [&] {
+    if (grid.nt != 1)
+      throw InputError("vessel: " + o.input + " has " + std::to_string(grid.nt) + " time points; a 3D image is needed");
+    s.start_voxel = click_to_voxel(o.start, o.coords_voxel, grid, "start");
+    s.end_voxel = click_to_voxel(o.end, o.coords_voxel, grid, "end");
+    if (s.start_voxel == s.end_voxel) throw InputError("vessel: the start and end points fall on the same voxel");
+  });
   const auto& sp = grid.spacing_mm;
   const double smin = std::min({sp[0], sp[1], sp[2]}), smax = std::max({sp[0], sp[1], sp[2]});
   s.anisotropic = smax > 1.01 * smin;
@@ -117,10 +119,16 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   s.t_read = t1 - t0;
 
   // ---- vesselness, speed, fast marching, backtracking
-  const filters::FrangiResult fr = filters::frangi_vesselness(img, fo, comm);
+  // the kernels below throw the same InputError on every rank (after their own collectives):
+  // collective_check turns it into one line on rank 0
+  filters::FrangiResult fr;
+  collective_check(comm, [&] { fr = filters::frangi_vesselness(img, fo, comm); });
   const double t2 = now(comm);
   s.t_frangi = t2 - t1;
-  const Volume3D speed = vessel::speed_from_vesselness(fr.vesselness, o.speed, comm, has_mask ? &mask : nullptr);
+  Volume3D speed;
+  collective_check(comm, [&] {
+    speed = vessel::speed_from_vesselness(fr.vesselness, o.speed, comm, has_mask ? &mask : nullptr);
+  });
   const double t3 = now(comm);
   s.t_speed = t3 - t2;
   vessel::FastMarchingOptions mo;
@@ -128,14 +136,16 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   mo.stop_at_end = true;
   mo.end_voxel = s.end_voxel;
   mo.stop_margin = o.stop_margin;
-  const vessel::FastMarchingResult fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm);
+  vessel::FastMarchingResult fmm;
+  collective_check(comm, [&] { fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm); });
   s.end_time = fmm.end_time;
   s.fmm_rounds = fmm.rounds;
   s.voxels_marched = fmm.voxels_marched;
   s.voxels_reached = fmm.voxels_reached;
   const double t4 = now(comm);
   s.t_fmm = t4 - t3;
-  const vessel::BacktrackResult bt = vessel::backtrack(fmm, s.start_voxel, s.end_voxel, {}, comm);
+  vessel::BacktrackResult bt;
+  collective_check(comm, [&] { bt = vessel::backtrack(fmm, s.start_voxel, s.end_voxel, {}, comm); });
   std::vector<vessel::Point3> mm;
   for (const auto& p : bt.path_vox) mm.push_back(vessel::voxel_to_world(grid.affine, p));
   vessel::CenterlineOptions co;
