@@ -49,6 +49,8 @@ int cmd_vessel(const Args& args, const Comm& comm) {
       ("end", po::value<std::string>(), "end click X,Y,Z")                                           //
       ("coords", po::value<std::string>()->default_value("world"), "world (RAS mm through the affine) or voxel")  //
       ("output,o", po::value<std::string>(), "output folder")                                        //
+      ("spacing-mm", po::value<std::string>()->default_value("auto"),
+       "isotropic resampling: auto (off for an isotropic input, 0.5 mm otherwise), off, or a spacing in mm")  //
       ("scales", po::value<std::string>()->default_value("1,2,3"), "Frangi sigmas in voxels")        //
       ("scales-mm", po::value<std::string>(), "Frangi sigmas in mm (instead of --scales)")           //
       ("alpha", po::value<double>()->default_value(0.5), "Frangi alpha (plate sensitivity)")        //
@@ -78,6 +80,15 @@ int cmd_vessel(const Args& args, const Comm& comm) {
   const std::string coords = vm["coords"].as<std::string>();
   if (coords != "world" && coords != "voxel") throw UsageError("vessel: --coords must be world or voxel");
   o.coords_voxel = coords == "voxel";
+  const std::string spc = vm["spacing-mm"].as<std::string>();
+  if (spc == "auto")
+    o.spacing_mm = -1.0;
+  else if (spc == "off")
+    o.spacing_mm = 0.0;
+  else {
+    o.spacing_mm = parse_list(spc, "--spacing-mm", 1)[0];
+    if (!(o.spacing_mm > 0.0)) throw UsageError("vessel: --spacing-mm must be > 0, auto or off");
+  }
   o.scales_vox = parse_list(vm["scales"].as<std::string>(), "--scales", 0);
   if (vm.count("scales-mm")) o.scales_mm = parse_list(vm["scales-mm"].as<std::string>(), "--scales-mm", 0);
   o.alpha = vm["alpha"].as<double>();

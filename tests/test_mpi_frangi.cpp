@@ -6,7 +6,9 @@
 //    over the voxels at least 2 voxels from the border (the test prints the whole-volume figure too);
 //  - every map bitwise equal to the same computation on MPI_COMM_SELF (whole volume on one rank):
 //    independent of the number of ranks;
-//  - a solid cylinder of radius r (anti-aliased) responds most at sigma ~ r / sqrt(2).
+//  - a solid cylinder of radius r (anti-aliased) responds most at sigma ~ r / sqrt(2);
+//  - isotropic trilinear resampling: exact for a linear function of world position, the affine
+//    keeps every voxel's world position, bitwise independent of the number of ranks.
 #include <Eigen/Dense>
 #include <cstring>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
 #include "src/filters/hessian.hpp"
+#include "src/filters/resample_isotropic.hpp"
 #include "tests/vessel_test_support.hpp"
 
 using namespace voxflow;
@@ -214,4 +217,38 @@ TEST(Frangi, RejectsBadOptions) {
   if (comm.is_root()) {
     for (float x : v) EXPECT_EQ(x, 0.0f);
   }
+}
+
+TEST(Resample, TrilinearIsExactForLinearFunctionsAndRankIndependent) {
+  Comm comm;
+  Grid g = make_grid(13, 11, 7, {0.8, 0.7, 2.5});
+  g.affine[0][1] = 0.3;  // an oblique affine: the resampled grid keeps its axes
+  g.affine[0][3] = -20.0;
+  g.affine[2][3] = 7.5;
+  auto lin = [](double x, double y, double z) { return 3.0 + 0.5 * x - 1.25 * y + 0.75 * z; };  // of voxel mm
+  auto f = [&](std::int64_t i, std::int64_t j, std::int64_t k) { return static_cast<float>(lin(i * 0.8, j * 0.7, k * 2.5)); };
+  Volume3D in = make_volume(g, comm, 1, f);
+  const Grid og = filters::isotropic_grid(g, 0.5);
+  EXPECT_EQ(og.dims[0], 20);  // floor(12 * 0.8 / 0.5) + 1
+  EXPECT_EQ(og.dims[1], 15);  // floor(10 * 0.7 / 0.5) + 1
+  EXPECT_EQ(og.dims[2], 31);  // floor(6 * 2.5 / 0.5) + 1
+  for (int r = 0; r < 3; ++r) EXPECT_DOUBLE_EQ(og.affine[r][3], g.affine[r][3]);
+  EXPECT_NEAR(og.affine[0][1], 0.3 * 0.5 / 0.7, 1e-15);
+  const Volume3D out = filters::resample_trilinear(in, og, comm);
+  const std::vector<float> all = gather_volume(out, comm);
+  Comm self{MPI_COMM_SELF};
+  const Volume3D whole = filters::resample_trilinear(make_volume(g, self, 0, f), og, self);
+  const std::vector<float> one = gather_volume(whole, self);
+  if (comm.is_root()) {
+    ASSERT_EQ(all.size(), static_cast<size_t>(og.n_voxels()));
+    double worst = 0.0;
+    for (std::int64_t k = 0; k < og.nz(); ++k)
+      for (std::int64_t j = 0; j < og.ny(); ++j)
+        for (std::int64_t i = 0; i < og.nx(); ++i)
+          worst = std::max(worst, std::fabs(all[static_cast<size_t>(i + og.nx() * (j + og.ny() * k))] -
+                                            lin(i * 0.5, j * 0.5, k * 0.5)));
+    EXPECT_LT(worst, 1e-4);
+    EXPECT_EQ(std::memcmp(all.data(), one.data(), all.size() * 4), 0);
+  }
+  EXPECT_THROW(filters::isotropic_grid(g, 0.0), InputError);
 }

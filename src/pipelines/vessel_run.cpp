@@ -14,6 +14,7 @@
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
+#include "src/filters/resample_isotropic.hpp"
 #include "src/vessel/backtrack.hpp"
 #include "src/vessel/centerline.hpp"
 
@@ -39,8 +40,11 @@ Volume3D read_volume(const std::string& path, io::ImageFormat fmt, const Grid& g
   return v;
 }
 
-vessel::VoxelIndex click_to_voxel(const std::array<double, 3>& c, bool voxel, const Grid& g, const char* which) {
-  const vessel::Point3 v = voxel ? vessel::Point3{c[0], c[1], c[2]} : vessel::world_to_voxel(g.affine, {c[0], c[1], c[2]});
+/// Voxel of a click on the working grid `g`; `input` is the grid --coords voxel refers to.
+vessel::VoxelIndex click_to_voxel(const std::array<double, 3>& c, bool voxel, const Grid& input, const Grid& g,
+                                  const char* which) {
+  const vessel::Point3 world = voxel ? vessel::voxel_to_world(input.affine, {c[0], c[1], c[2]}) : vessel::Point3{c[0], c[1], c[2]};
+  const vessel::Point3 v = vessel::world_to_voxel(g.affine, world);
   vessel::VoxelIndex out{};
   for (size_t a = 0; a < 3; ++a) {
     if (!std::isfinite(v[a]) || v[a] < -0.5 || v[a] > double(g.dims[a]) - 0.5) {
@@ -76,18 +80,22 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     if (fmt == io::ImageFormat::Hdf5) throw InputError("vessel: give a NIfTI file or a DICOM series, not HDF5");
     info = io::read_image_info(o.input, fmt);
   });
-  const Grid grid = info.grid;
+  const Grid in_grid = info.grid;
+  const auto& isp = in_grid.spacing_mm;
+  const double smin = std::min({isp[0], isp[1], isp[2]}), smax = std::max({isp[0], isp[1], isp[2]});
+  s.anisotropic = smax > 1.01 * smin;
+  s.resampled_to_mm = o.spacing_mm > 0.0 ? o.spacing_mm : (o.spacing_mm < 0.0 && s.anisotropic ? 0.5 : 0.0);
+  Grid grid = in_grid;  // the working grid
   // every rank decides the same; collective_check lets only rank 0 print the line
   collective_check(comm, [&] {
-    if (grid.nt != 1)
-      throw InputError("vessel: " + o.input + " has " + std::to_string(grid.nt) + " time points; a 3D image is needed");
-    s.start_voxel = click_to_voxel(o.start, o.coords_voxel, grid, "start");
-    s.end_voxel = click_to_voxel(o.end, o.coords_voxel, grid, "end");
+    if (in_grid.nt != 1)
+      throw InputError("vessel: " + o.input + " has " + std::to_string(in_grid.nt) + " time points; a 3D image is needed");
+    if (s.resampled_to_mm > 0.0) grid = filters::isotropic_grid(in_grid, s.resampled_to_mm);
+    s.start_voxel = click_to_voxel(o.start, o.coords_voxel, in_grid, grid, "start");
+    s.end_voxel = click_to_voxel(o.end, o.coords_voxel, in_grid, grid, "end");
     if (s.start_voxel == s.end_voxel) throw InputError("vessel: the start and end points fall on the same voxel");
   });
   const auto& sp = grid.spacing_mm;
-  const double smin = std::min({sp[0], sp[1], sp[2]}), smax = std::max({sp[0], sp[1], sp[2]});
-  s.anisotropic = smax > 1.01 * smin;
   filters::FrangiOptions fo;
   fo.sigmas_vox = o.scales_vox;
   if (!o.scales_mm.empty()) {
@@ -102,19 +110,29 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   fo.bright_vessels = !o.dark_vessels;
 
   // ---- read
-  const Slab slab = make_slab(grid.nz(), comm.rank(), comm.size());
+  const Slab in_slab = make_slab(in_grid.nz(), comm.rank(), comm.size());
   Volume3D img, mask;
-  collective_check(comm, [&] { img = read_volume(o.input, fmt, grid, slab, "cta"); });
+  collective_check(comm, [&] { img = read_volume(o.input, fmt, in_grid, in_slab, "cta"); });
   const bool has_mask = !o.mask.empty();
   if (has_mask)
     collective_check(comm, [&] {
       const io::ImageFormat mf = io::detect_format(o.mask);
       const io::ImageInfo mi = io::read_image_info(o.mask, mf);
-      if (mi.grid.dims != grid.dims || mi.grid.nt != 1)
+      if (mi.grid.dims != in_grid.dims || mi.grid.nt != 1)
         throw InputError("vessel: the mask " + o.mask + " (" + mi.grid.describe() + ") is not on the image grid (" +
-                         grid.describe() + ")");
-      mask = read_volume(o.mask, mf, grid, slab, "mask");
+                         in_grid.describe() + ")");
+      mask = read_volume(o.mask, mf, in_grid, in_slab, "mask");
     });
+  if (s.resampled_to_mm > 0.0) {
+    img = filters::resample_trilinear(img, grid, comm);
+    if (has_mask) {  // inside where the interpolated mask is >= 0.5
+      mask = filters::resample_trilinear(mask, grid, comm);
+      auto h = Kokkos::create_mirror_view(mask.data);
+      Kokkos::deep_copy(h, mask.data);
+      for (size_t n = 0; n < h.extent(0); ++n) h(n) = h(n) >= 0.5f ? 1.0f : 0.0f;
+      Kokkos::deep_copy(mask.data, h);
+    }
+  }
   const double t1 = now(comm);
   s.t_read = t1 - t0;
 
@@ -170,7 +188,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     }
   });
   if (o.write_maps) {
-    const io::NiftiReference ref{grid, fmt == io::ImageFormat::Nifti ? o.input : std::string()};
+    const io::NiftiReference ref{grid, fmt == io::ImageFormat::Nifti && s.resampled_to_mm == 0.0 ? o.input : std::string()};
     io::write_nifti_map(dir + "/vesselness.nii.gz", fr.vesselness, ref, io::MapType::Float32, comm,
                         "voxflow Frangi vesselness");
     Volume3D at = fmm.to_volume();
@@ -204,7 +222,8 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     y.precision(10);
     y << "command: vessel\ninput: \"" << o.input << "\"\ngrid: \"" << grid.describe() << "\"\n"
       << "spacing_mm: [" << sp[0] << ", " << sp[1] << ", " << sp[2] << "]\n"
-      << "anisotropic_input_not_resampled: " << (s.anisotropic ? "true" : "false") << "\n"
+      << "input_grid: \"" << in_grid.describe() << "\"\n"
+      << "resampled_to_mm: " << s.resampled_to_mm << "\n"
       << "start_voxel: [" << s.start_voxel[0] << ", " << s.start_voxel[1] << ", " << s.start_voxel[2] << "]\n"
       << "end_voxel: [" << s.end_voxel[0] << ", " << s.end_voxel[1] << ", " << s.end_voxel[2] << "]\n"
       << "frangi:\n  sigmas_vox: [";

@@ -17,7 +17,11 @@ struct VesselOptions {
   std::string output_dir;   // created if missing
   std::string mask;         // optional NIfTI on the input grid: the front moves only where != 0
   std::array<double, 3> start{0, 0, 0}, end{0, 0, 0};
-  bool coords_voxel = false;  // start/end are voxel indices (else world RAS mm through the affine)
+  bool coords_voxel = false;  // start/end are voxel indices of the input (else world RAS mm through the affine)
+  /// Isotropic resampling (trilinear) before the filters: < 0 automatic (off for an isotropic
+  /// input, the seed's 0.5 mm otherwise), 0 off, > 0 this spacing in mm. The maps are written on
+  /// the grid the pipeline worked on (the input grid unless resampled).
+  double spacing_mm = -1.0;
   std::vector<double> scales_vox{1.0, 2.0, 3.0};  // Frangi sigmas in voxels (seed: 1, 2, 3)
   std::vector<double> scales_mm;                  // if given: sigmas in mm (divided by the mean spacing)
   double alpha = 0.5, beta = 0.5, c = 15.0;       // seed values; c in image units (HU)
@@ -39,14 +43,15 @@ struct VesselSummary {
   std::int64_t path_points = 0, planes_fetched = 0;
   std::size_t samples = 0;
   double length_mm = 0.0;
-  bool anisotropic = false;  // the input's spacing differs by > 1 % between axes (no resampling yet)
+  bool anisotropic = false;  // the input's spacing differs by > 1 % between axes
+  double resampled_to_mm = 0.0;  // 0: worked on the input grid
   double t_read = 0, t_frangi = 0, t_speed = 0, t_fmm = 0, t_backtrack = 0, t_write = 0, t_total = 0;  // s
 };
 
 /// Runs the pipeline and writes, in options.output_dir: centerline.csv
 /// (x_mm,y_mm,z_mm,arc_length_mm,radius_mm), centerline.vtp (the same arrays), vesselness.nii.gz
 /// and arrival_time.nii.gz (NaN where the front did not arrive; unless write_maps is false) on
-/// the input grid, and summary.yaml (timings per stage, voxels marched, rounds, ranks).
+/// the working grid (the input grid, or the isotropic one when resampled), and summary.yaml (timings per stage, voxels marched, rounds, ranks).
 /// Everything is validated before the first file is written: a non-3D input, a click outside the
 /// volume, identical clicks, a start where the speed is zero (e.g. outside the mask) and an end
 /// the front cannot reach are InputErrors (exit 2) on every rank, with nothing written.
