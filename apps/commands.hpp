@@ -17,6 +17,8 @@ int cmd_kinetics(const Args& args, const Comm& comm);
 int cmd_overlay(const Args& args, const Comm& comm);
 int cmd_tia(const Args& args, const Comm& comm);
 int cmd_tia_roi(const Args& args, const Comm& comm);
+int cmd_vessel(const Args& args, const Comm& comm);
+int cmd_vessel_phantom(const Args& args, const Comm& comm);
 
 /// the full command line, for summaries and HDF5 attributes
 const std::string& command_line();

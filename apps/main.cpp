@@ -23,6 +23,8 @@ void usage(std::FILE* out) {
                "  tia        voxel-wise time-integrated activity (TIA) maps from SPECT/PET time points\n"
                "  tia-roi    per-label TIA summary (roi_summary.csv, roi_tacs.csv, bar chart)\n"
                "  overlay    a heatmap (JSON, CSV, binary, NPY, NIfTI, HDF5) over a DICOM/NIfTI image, as PNG\n"
+               "  vessel     centerline of a contrast-filled vessel between two clicks on a CTA (Frangi + fast marching)\n"
+               "  vessel-phantom  write the CTA-like coronary phantom with its true centerline and clicks\n"
                "  phantom    write a built-in reference object with its truth (kinetics DICOM; --tia: SPECT TIA)\n"
                "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
                "  version    print the version\n",
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
     static const std::map<std::string, int (*)(const apps::Args&, const Comm&)> table = {
         {"info", apps::cmd_info}, {"phantom", apps::cmd_phantom}, {"kinetics", apps::cmd_kinetics},
         {"overlay", apps::cmd_overlay},
-        {"tia", apps::cmd_tia}, {"tia-roi", apps::cmd_tia_roi}};
+        {"tia", apps::cmd_tia}, {"tia-roi", apps::cmd_tia_roi},
+        {"vessel", apps::cmd_vessel}, {"vessel-phantom", apps::cmd_vessel_phantom}};
     if (cmd == "version" || cmd == "--version") {
       if (comm.is_root()) std::printf("voxflow %s\n", kVersion);
       return 0;

@@ -12,12 +12,16 @@
 
 namespace voxflow::kmath {
 #if KOKKOS_VERSION >= 30700
+using Kokkos::acos;
+using Kokkos::cos;
 using Kokkos::exp;
 using Kokkos::fabs;
 using Kokkos::log;
 using Kokkos::sqrt;
 using Kokkos::isfinite;
 #else
+using Kokkos::Experimental::acos;
+using Kokkos::Experimental::cos;
 using Kokkos::Experimental::exp;
 using Kokkos::Experimental::fabs;
 using Kokkos::Experimental::log;
