@@ -71,6 +71,13 @@ int tia_phantom_command(const po::variables_map& vm, const Comm& comm) {
 }  // namespace
 
 int cmd_phantom(const Args& args, const Comm& comm) {
+  // voxflow phantom --vessel ...: the CTA coronary phantom (the same as voxflow vessel-phantom ...)
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--vessel") {
+      Args rest(args);
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+      return cmd_vessel_phantom(rest, comm);
+    }
   kinetics::PhantomSpec spec;
   po::options_description d(
       "voxflow phantom: write the kinetics digital reference object\n\n"
@@ -82,7 +89,8 @@ int cmd_phantom(const Args& args, const Comm& comm) {
       "writes the TIA (Lu-177 SPECT) phantom: DIR/activity_tp{1..N}.nii.gz (Bq/ml), labels.nii.gz,\n"
       "tia_truth.nii.gz (Bq*s per voxel), phantom_organs.csv, tia.yaml, tia_regions.yaml (docs/tia_phantom.md);\n"
       "with --tia, --noise is the relative Gaussian noise SD (default 0.05, 0 = noiseless) and --seed its seed\n"
-      "(default 0)\n\noptions");
+      "(default 0)\n\n"
+      "usage: voxflow phantom --vessel -o DIR [--size NX,NY,NZ] ...: the CTA coronary phantom (voxflow vessel-phantom --help)\n\noptions");
   d.add_options()("help,h", "show this help")("output,o", po::value<std::string>(), "output folder")
       ("nx", po::value<int>(&spec.nx)->default_value(spec.nx), "voxels along x")
       ("ny", po::value<int>(&spec.ny)->default_value(spec.ny), "voxels along y")

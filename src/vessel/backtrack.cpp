@@ -67,6 +67,19 @@ struct Descent {
     return true;
   }
 
+  /// corner c (0..7) of the cell at b with fractions f: its voxel v and trilinear weight w;
+  /// false when it lies past a one-voxel axis or has weight 0
+  bool corner(int c, const std::int64_t b[3], const double f[3], std::int64_t v[3], double& w) const {
+    w = 1.0;
+    for (int a = 0; a < 3; ++a) {
+      const int o = (c >> a) & 1;
+      if (o == 1 && n[a] < 2) return false;
+      v[a] = b[a] + o;
+      w *= o ? f[a] : 1.0 - f[a];
+    }
+    return w != 0.0;
+  }
+
   /// trilinear T (finite corners only, weights renormalised); +inf if none is finite
   double interp_T(const Point3& q) const {
     std::int64_t b[3];
@@ -75,15 +88,8 @@ struct Descent {
     double acc = 0.0, wsum = 0.0;
     for (int c = 0; c < 8; ++c) {
       std::int64_t v[3];
-      double w = 1.0;
-      bool skip = false;
-      for (int a = 0; a < 3; ++a) {
-        const int o = (c >> a) & 1;
-        if (o == 1 && n[a] < 2) skip = true;
-        v[a] = b[a] + o;
-        w *= o ? f[a] : 1.0 - f[a];
-      }
-      if (skip || w == 0.0) continue;
+      double w = 0.0;
+      if (!corner(c, b, f, v, w)) continue;
       const double t = T(v);
       if (!std::isfinite(t)) continue;
       acc += w * t;
@@ -100,15 +106,8 @@ struct Descent {
     double wsum = 0.0;
     for (int c = 0; c < 8; ++c) {
       std::int64_t v[3];
-      double w = 1.0;
-      bool skip = false;
-      for (int a = 0; a < 3; ++a) {
-        const int o = (c >> a) & 1;
-        if (o == 1 && n[a] < 2) skip = true;
-        v[a] = b[a] + o;
-        w *= o ? f[a] : 1.0 - f[a];
-      }
-      if (skip || w == 0.0) continue;
+      double w = 0.0;
+      if (!corner(c, b, f, v, w)) continue;
       double gn[3];
       if (!node_gradient(v, gn)) continue;
       for (int a = 0; a < 3; ++a) g[a] += w * gn[a];

@@ -172,3 +172,17 @@ def test_anisotropic_input_is_resampled(phantom):
           f"median {np.median(dist_vox):.2f} voxels")
     assert np.mean(dist_vox <= 2.0) >= 0.95
     assert np.median(dist_vox) <= 1.5
+
+
+def test_phantom_vessel_is_the_same_phantom(phantom):
+    """`voxflow phantom --vessel` writes the same CTA as `voxflow vessel-phantom`."""
+    d, _ = phantom
+    r = run(["phantom", "--vessel", "-o", d + "/ph2", "--size", SIZE])
+    assert r.returncode == 0, r.stderr
+    a = nib.load(d + "/ph/cta.nii.gz")
+    b = nib.load(d + "/ph2/cta.nii.gz")
+    assert np.array_equal(np.asarray(a.dataobj), np.asarray(b.dataobj))
+    assert np.allclose(a.affine, b.affine)
+    clicks = [[l for l in open(f).read().splitlines() if l.startswith(("start", "end"))]
+              for f in (d + "/ph/clicks.txt", d + "/ph2/clicks.txt")]
+    assert clicks[0] == clicks[1] and len(clicks[0]) >= 2
