@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "io/nifti_writer.hpp"
+#include "src/core/splitmix64.hpp"
 #include "src/core/error.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/slab.hpp"
@@ -154,12 +155,6 @@ int reference(const std::string& args, const std::string& stem) {
   return rc;
 }
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 /// uniform in [0, 1), 24 bits (exact in float32)
 float unit(std::uint64_t seed, std::int64_t idx) {
   return static_cast<float>(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(idx)) >> 40) / 16777216.0f;

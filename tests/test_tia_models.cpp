@@ -679,12 +679,12 @@ TEST(TiaBootstrap, Splitmix64ReferenceValues) {
   // generator seeded with 0 are published reference values. splitmix64(x) is next() with
   // state x, so the k-th output is splitmix64(k * 0x9E3779B97F4A7C15).
   const std::uint64_t golden = 0x9E3779B97F4A7C15ULL;
-  EXPECT_EQ(vt::splitmix64(0), 0xE220A8397B1DCDAFULL);
-  EXPECT_EQ(vt::splitmix64(golden), 0x6E789E6AA1B965F4ULL);
-  EXPECT_EQ(vt::splitmix64(2 * golden), 0x06C45D188009454FULL);
-  EXPECT_EQ(vt::splitmix64(3 * golden), 0xF88BB8A8724C81ECULL);
+  EXPECT_EQ(voxflow::splitmix64(0), 0xE220A8397B1DCDAFULL);
+  EXPECT_EQ(voxflow::splitmix64(golden), 0x6E789E6AA1B965F4ULL);
+  EXPECT_EQ(voxflow::splitmix64(2 * golden), 0x06C45D188009454FULL);
+  EXPECT_EQ(voxflow::splitmix64(3 * golden), 0xF88BB8A8724C81ECULL);
   EXPECT_EQ(vt::bootstrap_key(7, 123456, 3, 2),
-            vt::splitmix64(vt::splitmix64(vt::splitmix64(7) ^ 123456ULL) ^ ((3ULL << 8) | 2ULL)));
+            voxflow::splitmix64(voxflow::splitmix64(voxflow::splitmix64(7) ^ 123456ULL) ^ ((3ULL << 8) | 2ULL)));
   EXPECT_EQ(vt::region_voxel_id(5), 0x8000000000000005ULL);
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/splitmix64.hpp"
 #include "src/core/distributed_volume.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/plane_gather.hpp"
@@ -106,12 +107,6 @@ inline int run_oracle(const std::string& script, const std::string& args, const 
   return rc;
 }
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 /// uniform in [0, 1)
 inline double unit(std::uint64_t seed, std::int64_t idx) {
   return static_cast<double>(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(idx)) >> 11) / 9007199254740992.0;

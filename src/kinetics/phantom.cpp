@@ -1,4 +1,5 @@
 // The built-in PROXYL kinetics phantom (see phantom.hpp for geometry and parameters).
+#include "src/core/splitmix64.hpp"
 #include "src/kinetics/phantom.hpp"
 
 #include <algorithm>
@@ -35,13 +36,6 @@ void check_voxel(const PhantomSpec& spec, int i, int j, int k) {
   }
 }
 
-// splitmix64 finaliser (Steele, Lea, Flood 2014; the reference constants of Vigna's code).
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 // Uniform in [0, 1) with 53 random bits.
 double to_unit(std::uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53; }

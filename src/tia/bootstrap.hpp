@@ -5,23 +5,13 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 
+#include "src/core/splitmix64.hpp"
 #include "src/tia/tia_math.hpp"
 #include "src/tia/tia_types.hpp"
 #include "src/tia/voxel_tia.hpp"
 
 namespace voxflow::tia {
 
-/// SplitMix64 output function (Steele, Lea & Flood, "Fast splittable pseudorandom number
-/// generators", OOPSLA 2014; Vigna's splitmix64.c): z = x + 0x9E3779B97F4A7C15, then the two
-/// xor-shift-multiply rounds and a final xor-shift, uint64 with wrap-around. splitmix64(x) is
-/// the first output of a SplitMix64 generator whose state is x (Vigna's next() with state x);
-/// splitmix64(0) = 0xE220A8397B1DCDAF.
-KOKKOS_INLINE_FUNCTION std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 /// Random key of draw (replicate b, time index i) for a voxel (TIA spec §6):
 /// splitmix64(splitmix64(splitmix64(seed) ^ voxel) ^ ((b << 8) | i)); voxel = global NIfTI

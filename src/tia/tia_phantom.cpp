@@ -1,3 +1,4 @@
+#include "src/core/splitmix64.hpp"
 #include "src/tia/tia_phantom.hpp"
 
 #include <cmath>
@@ -13,12 +14,6 @@ namespace {
 
 constexpr double kHour = 3600.0;
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 PhantomOrgan ellipsoid(std::uint8_t label, const char* name, double cx, double cy, double cz, double ax, double ay,
                        double az) {

@@ -1,3 +1,4 @@
+#include "src/core/splitmix64.hpp"
 #include "src/vessel/vessel_phantom.hpp"
 
 #include <algorithm>
@@ -27,12 +28,6 @@ Point3 cross(const Point3& a, const Point3& b) {
 
 double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 /// standard normal of (seed, counter): Box-Muller on two 53-bit uniforms
 double normal(std::uint64_t seed, std::uint64_t counter) {
   const std::uint64_t a = splitmix64(splitmix64(seed) ^ (2 * counter)), b = splitmix64(splitmix64(seed) ^ (2 * counter + 1));
