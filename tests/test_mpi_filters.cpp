@@ -26,6 +26,7 @@
 
 #include "io/nifti_writer.hpp"
 #include "src/core/splitmix64.hpp"
+#include "tests/vessel_test_support.hpp"
 #include "src/core/error.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/slab.hpp"
@@ -160,28 +161,10 @@ float unit(std::uint64_t seed, std::int64_t idx) {
   return static_cast<float>(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(idx)) >> 40) / 16777216.0f;
 }
 
-Grid make_grid(std::int64_t nx, std::int64_t ny, std::int64_t nz, std::array<double, 3> sp = {1, 1, 1}) {
-  Grid g;
-  g.dims = {nx, ny, nz};
-  g.spacing_mm = sp;
-  g.affine = Grid::scaling_affine(sp);
-  return g;
-}
-
-using VoxelFn = std::function<float(std::int64_t, std::int64_t, std::int64_t)>;
-
-/// Volume on `comm`'s decomposition (halo `halo`, halo planes 0) filled from f(i, j, z_global).
-Volume3D make_volume(const Grid& g, const Comm& comm, int halo, const VoxelFn& f) {
-  const Slab s = make_slab(g.nz(), comm.rank(), comm.size());
-  Volume3D v(g, s, halo, "test");
-  auto h = Kokkos::create_mirror_view(v.data);
-  Kokkos::deep_copy(h, 0.0f);
-  for (std::int64_t k = 0; k < s.nz; ++k)
-    for (std::int64_t j = 0; j < g.ny(); ++j)
-      for (std::int64_t i = 0; i < g.nx(); ++i) h(v.layout.index(i, j, k)) = f(i, j, s.to_global(k));
-  Kokkos::deep_copy(v.data, h);
-  return v;
-}
+// make_grid, VoxelFn and make_volume: the shared test helpers of tests/vessel_test_support.hpp
+using voxflow::vessel_test::make_grid;
+using voxflow::vessel_test::make_volume;
+using voxflow::vessel_test::VoxelFn;
 
 /// Owned voxels in file order (x fastest, local planes).
 std::vector<float> owned(const Volume3D& v) {
