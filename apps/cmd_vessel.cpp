@@ -59,14 +59,21 @@ int cmd_vessel(const Args& args, const Comm& comm) {
       ("dark-vessels", po::bool_switch(), "dark vessels on a bright background (default: bright lumen)")  //
       ("mask", po::value<std::string>(), "NIfTI on the image grid: the front moves only where it is != 0")  //
       ("speed", po::value<std::string>()->default_value("power"),
-       "cost map: power (epsilon + (V/Vmax)^p, default) or exp (the seed's cost exp(-alpha V))")  //
+       "cost map: power (epsilon + (V/V_ref)^p, V_ref = the largest vesselness within 8 voxels of the clicks; "
+       "default) or exp (the seed's cost exp(-alpha V))")  //
       ("speed-epsilon", po::value<double>()->default_value(1e-3), "power form: background speed")  //
       ("speed-power", po::value<double>()->default_value(2.0), "power form: exponent p")          //
       ("speed-alpha", po::value<double>()->default_value(1.0), "exp form: alpha")                 //
       ("second-order", po::bool_switch(), "second-order fast marching where the neighbours allow") //
       ("sample-spacing-mm", po::value<double>()->default_value(0.5), "centerline sample spacing")  //
       ("smoothing-mm", po::value<double>()->default_value(1.0), "centerline smoothing length")     //
-      ("no-maps", po::bool_switch(), "do not write vesselness.nii.gz and arrival_time.nii.gz");
+      ("vesselness", po::value<std::string>()->default_value("lazy"),
+       "lazy: Frangi only in the blocks the front reaches (same centerline, a fraction of the work); full: the whole "
+       "volume (also chosen by --c auto)")  //
+      ("block-voxels", po::value<int>()->default_value(32), "edge of the lazy vesselness blocks in voxels")  //
+      ("maps", po::value<std::string>()->default_value("auto"),
+       "vesselness.nii.gz and arrival_time.nii.gz on the input grid: on, off, or auto (on up to 16,777,216 voxels)")  //
+      ("no-maps", po::bool_switch(), "the same as --maps off");
   po::variables_map vm;
   add_config_file_options(d);
   if (!parse_command_line_and_config(args, d, vm, "vessel", comm, {"input", "output", "mask"})) return 0;
@@ -114,7 +121,17 @@ int cmd_vessel(const Args& args, const Comm& comm) {
   o.second_order = vm["second-order"].as<bool>();
   o.sample_spacing_mm = vm["sample-spacing-mm"].as<double>();
   o.smoothing_mm = vm["smoothing-mm"].as<double>();
-  o.write_maps = !vm["no-maps"].as<bool>();
+  const std::string maps = vm["maps"].as<std::string>();
+  if (maps != "auto" && maps != "on" && maps != "off") throw UsageError("vessel: --maps must be auto, on or off");
+  o.maps = vm["no-maps"].as<bool>() ? pipelines::MapsChoice::off
+           : maps == "on"           ? pipelines::MapsChoice::on
+           : maps == "off"          ? pipelines::MapsChoice::off
+                                    : pipelines::MapsChoice::automatic;
+  const std::string vmode = vm["vesselness"].as<std::string>();
+  if (vmode != "lazy" && vmode != "full") throw UsageError("vessel: --vesselness must be lazy or full");
+  o.lazy_vesselness = vmode == "lazy";
+  o.block_voxels = vm["block-voxels"].as<int>();
+  if (o.block_voxels < 4) throw UsageError("vessel: --block-voxels must be >= 4");
   const pipelines::VesselSummary r = pipelines::run_vessel(o, comm);
   if (comm.is_root())
     std::printf("vessel: centerline of %zu samples, %.1f mm; fast marching %lld voxels in %lld rounds on %d ranks; "

@@ -1,7 +1,8 @@
 // Vessel benchmark (issue 11): the CTA phantom of src/vessel on this run's ranks, then each stage
 // timed (max over ranks, after a barrier): phantom, Frangi (scales 1, 2, 3 voxels), speed, fast
 // marching with early stop at the end click, fast marching of the whole volume (what scikit-fmm
-// computes), backtracking + centerline. Prints "key value" lines; with an output folder, rank 0
+// computes), backtracking + centerline; then the default path of voxflow vessel: Frangi block
+// by block where the front goes, inside the early-stopped march. Prints "key value" lines; with an output folder, rank 0
 // also writes the phantom and the speed map as raw float32 (x fastest) for the python baselines
 // of bench/run_vessel_benchmark.sh. Figures only, never pass/fail.
 //   mpirun -np N bench_vessel NX NY NZ [OUT_DIR]
@@ -18,6 +19,7 @@
 #include "src/vessel/backtrack.hpp"
 #include "src/vessel/centerline.hpp"
 #include "src/vessel/fast_marching.hpp"
+#include "src/vessel/lazy_speed.hpp"
 #include "src/vessel/speed.hpp"
 #include "src/vessel/vessel_phantom.hpp"
 
@@ -74,6 +76,13 @@ int main(int argc, char** argv) {
     auto line = vessel::smooth_and_resample(mm, {});
     vessel::attach_radius_from_scale(line, fr.best_sigma, comm);
     double t6 = now(comm);
+    // what voxflow vessel does by default: vesselness only in the blocks the front reaches
+    vessel::LazyVesselnessSpeed lz(img, filters::FrangiOptions{}, vessel::SpeedOptions{}, comm);
+    lz.set_reference({truth.start_voxel, truth.end_voxel}, 8, comm);
+    const auto lazy = vessel::fast_marching(lz, truth.start_voxel, mo, comm);
+    double t7 = now(comm);
+    const double t_lazy_frangi = comm.max(lz.seconds_in_frangi());
+    const long long lazy_voxels = comm.sum(static_cast<long long>(lz.voxels_computed()));
     if (!out.empty()) {
       write_raw(img, out + "/phantom.raw", comm);
       write_raw(speed, out + "/speed.raw", comm);
@@ -91,6 +100,8 @@ int main(int argc, char** argv) {
                   "fmm_full_reached %lld\n",
                   (long long)fmm.rounds, (long long)fmm.voxels_marched, (long long)full.rounds,
                   (long long)full.voxels_marched, (long long)full.voxels_reached);
+      std::printf("t_lazy_frangi_and_fmm %.4f\nt_lazy_frangi %.4f\nlazy_voxels_computed %lld\nlazy_end_time %.9g\n",
+                  t7 - t6, t_lazy_frangi, lazy_voxels, lazy.end_time);
       std::printf("centerline_samples %zu\ncenterline_length_mm %.2f\n", line.points_mm.size(), line.length_mm());
     }
   } catch (const Error& e) {

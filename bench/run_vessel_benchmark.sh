@@ -61,6 +61,12 @@ row("speed map", v1["t_speed"], v2["t_speed"], None)
 row("FMM whole volume (scikit-fmm)", v1["t_fmm_full"], v2["t_fmm_full"], t_fmm)
 row("FMM with early stop at the end", v1["t_fmm_early_stop"], v2["t_fmm_early_stop"], None)
 row("backtracking + centerline", v1["t_backtrack_centerline"], v2["t_backtrack_centerline"], None)
+row("lazy Frangi + FMM early stop", v1["t_lazy_frangi_and_fmm"], v2["t_lazy_frangi_and_fmm"], None)
+row("  of which Frangi blocks", v1["t_lazy_frangi"], v2["t_lazy_frangi"], None)
+print(f"lazy vesselness: {int(v1['lazy_voxels_computed'])} of {n} voxels computed "
+      f"({100 * v1['lazy_voxels_computed'] / n:.1f} %); whole Frangi + speed + early-stop march "
+      f"{v1['t_frangi'] + v1['t_speed'] + v1['t_fmm_early_stop']:.3f} s vs lazy {v1['t_lazy_frangi_and_fmm']:.3f} s "
+      f"on 1 rank ({(v1['t_frangi'] + v1['t_speed'] + v1['t_fmm_early_stop']) / v1['t_lazy_frangi_and_fmm']:.1f}x)")
 print(f"Frangi voxels/s: voxflow {n / v1['t_frangi']:.3g} (1 rank), skimage {n / t_sk:.3g}")
 print(f"FMM voxels/s (whole volume): voxflow {v1['fmm_full_reached'] / v1['t_fmm_full']:.3g} (1 rank), "
       f"scikit-fmm {n / t_fmm:.3g}")

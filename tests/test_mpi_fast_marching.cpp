@@ -19,6 +19,7 @@
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
 #include "src/vessel/fast_marching.hpp"
+#include "src/vessel/lazy_speed.hpp"
 #include "src/vessel/speed.hpp"
 #include "src/vessel/vessel_phantom.hpp"
 #include "tests/vessel_test_support.hpp"
@@ -246,6 +247,78 @@ TEST(FastMarching, EarlyStopOnPhantomSpeedEqualsOneRank) {
     vessel::FastMarchingResult r;
     EXPECT_LT(check_distributed(order == 1 ? "phantom_early" : "phantom_early2", tr.grid, f, tr.start_voxel, o, &r), 1e-6);
     EXPECT_TRUE(std::isfinite(r.end_time));
+  }
+}
+
+// The lazy speed (vesselness computed block by block where the front goes) gives the march of
+// the whole-volume speed map with the same reference, bit for bit, while computing a fraction of
+// the volume; first and second order, 1, 2 and 3 ranks, early stop at the end click.
+TEST(FastMarching, LazyVesselnessSpeedEqualsWholeVolumeSpeed) {
+  Comm comm;
+  vessel::VesselPhantomOptions po;
+  po.dims = {64, 64, 40};
+  const auto tr = vessel::vessel_phantom_truth(po);
+  const Volume3D img = vessel::vessel_phantom_volume(tr, po, make_slab(40, comm.rank(), comm.size()));
+  const filters::FrangiOptions fo;
+  const vessel::SpeedOptions so;
+  const std::vector<vessel::VoxelIndex> clicks{tr.start_voxel, tr.end_voxel};
+  const filters::FrangiResult fr = filters::frangi_vesselness(img, fo, comm);
+  const double vref = vessel::reference_vesselness(fr.vesselness, clicks, 8, comm);
+  const Volume3D sp = vessel::speed_from_vesselness(fr.vesselness, so, comm, nullptr, vref);
+  for (int order = 1; order <= 2; ++order) {
+    vessel::FastMarchingOptions o;
+    o.second_order = order == 2;
+    o.stop_at_end = true;
+    o.end_voxel = tr.end_voxel;
+    const auto dense = vessel::fast_marching(sp, tr.start_voxel, o, comm);
+    vessel::LazyVesselnessSpeed lz(img, fo, so, comm, nullptr, 16);
+    EXPECT_EQ(lz.set_reference(clicks, 8, comm), vref);
+    const auto lazy = vessel::fast_marching(lz, tr.start_voxel, o, comm);
+    ASSERT_EQ(lazy.arrival_time.size(), dense.arrival_time.size());
+    // one rank: bitwise; several: the two marches open their early-stop windows at other times
+    // (the lazy source only knows a bound of the maximum speed), which may leave a last-bit
+    // difference (fast_marching.hpp) and move a voxel within round-off of the cutoff
+    long long differ = 0, reach = 0;
+    double rel = 0.0;
+    for (size_t n = 0; n < lazy.arrival_time.size(); ++n) {
+      const double x = lazy.arrival_time[n], y = dense.arrival_time[n];
+      differ += std::memcmp(&x, &y, sizeof(double)) != 0;
+      if (std::isfinite(x) != std::isfinite(y))
+        ++reach;
+      else if (std::isfinite(x))
+        rel = std::max(rel, std::fabs(x - y) / std::max(1e-300, std::fabs(y)));
+    }
+    if (comm.size() == 1) {
+      EXPECT_EQ(differ, 0LL) << "order " << order;
+      EXPECT_EQ(lazy.end_time, dense.end_time);
+    }
+    EXPECT_LE(comm.sum(reach), 2LL) << "order " << order;
+    EXPECT_LE(comm.max(rel), 1e-12) << "order " << order;
+    EXPECT_NEAR(lazy.end_time, dense.end_time, 1e-12 * dense.end_time);
+    EXPECT_TRUE(std::isfinite(lazy.end_time));
+    const long long computed = comm.sum(static_cast<long long>(lz.voxels_computed()));
+    const long long nblocks = comm.sum(static_cast<long long>(lz.blocks_computed()));
+    if (comm.is_root())
+      std::printf("[ lazy order %d ] %lld of %lld voxels computed (%.1f %%), %lld blocks; %lld voxels reached\n", order,
+                  computed, static_cast<long long>(tr.grid.n_voxels()), 100.0 * computed / tr.grid.n_voxels(),
+                  nblocks, static_cast<long long>(lazy.voxels_reached));
+    EXPECT_LT(computed, tr.grid.n_voxels());
+    EXPECT_GT(computed, lazy.voxels_reached);
+    // the vesselness it reports equals the whole-volume map where computed, NaN elsewhere
+    const Volume3D lv = lz.vesselness_volume();
+    auto a = Kokkos::create_mirror_view(lv.data);
+    auto b = Kokkos::create_mirror_view(fr.vesselness.data);
+    Kokkos::deep_copy(a, lv.data);
+    Kokkos::deep_copy(b, fr.vesselness.data);
+    long long bad = 0, finite = 0;
+    for (std::int64_t m = 0; m < lv.layout.owned_voxels(); ++m) {
+      const float x = a(m), y = b(fr.vesselness.layout.owned_to_storage(m));
+      if (std::isnan(x)) continue;
+      ++finite;
+      bad += x != y;
+    }
+    EXPECT_EQ(comm.sum(bad), 0LL);
+    EXPECT_EQ(comm.sum(finite), computed);
   }
 }
 

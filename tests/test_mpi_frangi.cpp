@@ -15,6 +15,7 @@
 
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
+#include "src/filters/frangi_blocks.hpp"
 #include "src/filters/hessian.hpp"
 #include "src/filters/resample_isotropic.hpp"
 #include "tests/vessel_test_support.hpp"
@@ -251,4 +252,42 @@ TEST(Resample, TrilinearIsExactForLinearFunctionsAndRankIndependent) {
     EXPECT_EQ(std::memcmp(all.data(), one.data(), all.size() * 4), 0);
   }
   EXPECT_THROW(filters::isotropic_grid(g, 0.0), InputError);
+}
+
+// Block-wise vesselness (filters/frangi_blocks.hpp, the lazy vesselness of voxflow vessel): every
+// block's values equal the whole-volume filter's bit for bit, for block edges that do and do not
+// divide the volume, at one and three scales, on any number of ranks.
+TEST(FrangiBlocks, EveryBlockEqualsTheWholeVolumeFilterBitwise) {
+  Comm comm;
+  const Grid g = make_grid(37, 41, 29);
+  const Volume3D img = make_volume(g, comm, 0, cta_voxel);
+  for (const std::vector<double>& sigmas : {std::vector<double>{1.5}, std::vector<double>{1.0, 2.0, 3.0}}) {
+    filters::FrangiOptions o;
+    o.sigmas_vox = sigmas;
+    const filters::FrangiResult full = filters::frangi_vesselness(img, o, comm);
+    auto fv = Kokkos::create_mirror_view(full.vesselness.data);
+    auto fs = Kokkos::create_mirror_view(full.best_sigma.data);
+    Kokkos::deep_copy(fv, full.vesselness.data);
+    Kokkos::deep_copy(fs, full.best_sigma.data);
+    for (int edge : {8, 13, 64}) {
+      const filters::FrangiBlocks blocks(img, o, comm, edge);
+      const std::int64_t n = img.layout.owned_voxels();
+      std::vector<float> v(static_cast<size_t>(n), std::nanf("")), s(static_cast<size_t>(n), std::nanf(""));
+      const auto& c = blocks.block_counts();
+      EXPECT_EQ(c[0], (37 + edge - 1) / edge);
+      for (std::int64_t b = 0; b < c[0] * c[1] * c[2]; ++b) blocks.compute(b, v.data(), s.data());
+      std::int64_t differ = 0, nonzero = 0;
+      for (std::int64_t m = 0; m < n; ++m) {
+        const float a = fv(full.vesselness.layout.owned_to_storage(m)), bs = fs(full.best_sigma.layout.owned_to_storage(m));
+        differ += std::memcmp(&a, &v[static_cast<size_t>(m)], 4) != 0 || std::memcmp(&bs, &s[static_cast<size_t>(m)], 4) != 0;
+        nonzero += a > 0.0f;
+      }
+      EXPECT_EQ(comm.sum(static_cast<long long>(differ)), 0) << "edge " << edge << ", " << sigmas.size() << " scales";
+      EXPECT_GT(comm.sum(static_cast<long long>(nonzero)), 100);
+    }
+  }
+  filters::FrangiOptions a;
+  a.c_auto = true;
+  EXPECT_THROW(filters::FrangiBlocks(img, a, comm), InputError);  // needs the whole volume
+  EXPECT_THROW(filters::FrangiBlocks(img, filters::FrangiOptions{}, comm, 3), InputError);
 }

@@ -13,27 +13,6 @@ namespace voxflow::filters {
 // with external linkage
 namespace frangi_detail {
 
-/// Eigenvalues sorted by absolute value, ascending (skimage's _sortbyabs).
-KOKKOS_INLINE_FUNCTION void abs_sorted_eigenvalues(const double h[6], double l[3]) {
-  double ev[3];
-  symmetric_eigenvalues_3x3(h[0], h[1], h[2], h[3], h[4], h[5], ev);
-  // stable insertion sort on |.|
-  for (int a = 1; a < 3; ++a) {
-    const double x = ev[a];
-    int b = a - 1;
-    while (b >= 0 && kmath::fabs(ev[b]) > kmath::fabs(x)) {
-      ev[b + 1] = ev[b];
-      --b;
-    }
-    ev[b + 1] = x;
-  }
-  l[0] = ev[0];
-  l[1] = ev[1];
-  l[2] = ev[2];
-}
-
-KOKKOS_INLINE_FUNCTION double nonzero(double d) { return d == 0.0 ? 1e-10 : d; }
-
 /// Max over owned voxels of the Frobenius norm of the (sigma^2-normalised) Hessian.
 double max_hessian_norm(const HessianStencil& st, std::int64_t nz_local, bool negate, const Comm& comm) {
   const std::int64_t nx = st.nx, ny = st.ny, P = nx * ny, nv = P * nz_local, z0 = st.z0;
@@ -55,13 +34,11 @@ double max_hessian_norm(const HessianStencil& st, std::int64_t nz_local, bool ne
 
 }  // namespace frangi_detail
 
-using frangi_detail::abs_sorted_eigenvalues;
 using frangi_detail::max_hessian_norm;
-using frangi_detail::nonzero;
 
 double radius_from_sigma_mm(double sigma_vox, double spacing_mm) { return std::sqrt(2.0) * sigma_vox * spacing_mm; }
 
-FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, const Comm& comm) {
+void validate_frangi_options(const FrangiOptions& o) {
   if (o.sigmas_vox.empty()) throw InputError("frangi: at least one scale (sigma) is needed");
   for (double s : o.sigmas_vox)
     if (!std::isfinite(s) || !(s > 0.0))
@@ -69,6 +46,10 @@ FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, co
   if (!std::isfinite(o.alpha) || !(o.alpha > 0.0)) throw InputError("frangi: alpha must be > 0");
   if (!std::isfinite(o.beta) || !(o.beta > 0.0)) throw InputError("frangi: beta must be > 0");
   if (!o.c_auto && (!std::isfinite(o.c) || !(o.c > 0.0))) throw InputError("frangi: c must be > 0");
+}
+
+FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, const Comm& comm) {
+  validate_frangi_options(o);
 
   const SlabLayout& L = image.layout;
   FrangiResult r;
@@ -98,16 +79,7 @@ FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, co
           const std::int64_t i = v % nx, j = (v / nx) % ny, k = v / P;
           double h[6];
           st(i, j, z0 + k, h);
-          for (int e = 0; e < 6; ++e) h[e] *= sign;
-          double l[3];
-          abs_sorted_eigenvalues(h, l);
-          const double ra = l[1] / nonzero(l[2]);
-          const double raw = kmath::sqrt(kmath::fabs(l[1] * l[2]));
-          const double rb = l[0] / nonzero(raw);
-          const double s2 = l[0] * l[0] + l[1] * l[1] + l[2] * l[2];
-          double val = (1.0 - kmath::exp(-(ra * ra) / two_a2)) * kmath::exp(-(rb * rb) / two_b2) *
-                       (1.0 - kmath::exp(-s2 / two_c2));
-          if ((l[1] > l[2] ? l[1] : l[2]) > 0.0) val = 0.0;
+          const double val = frangi_response(h, sign, two_a2, two_b2, two_c2);
           const float vf = static_cast<float>(val);
           if (first) {
             vout(v) = vf;

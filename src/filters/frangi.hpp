@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "src/core/distributed_volume.hpp"
+#include "src/core/kokkos_compat.hpp"
 #include "src/core/mpi_context.hpp"
+#include "src/filters/hessian.hpp"
 
 namespace voxflow::filters {
 
@@ -36,6 +38,41 @@ struct FrangiResult {
   Volume3D best_sigma;   // sigma (voxels) of the scale with the largest response; 0 where V == 0
   std::vector<double> c_used;  // c of each scale (the option, or the automatic value)
 };
+
+/// Frangi response of one voxel from its sigma^2-normalised Hessian h = {Hxx, Hxy, Hxz, Hyy, Hyz,
+/// Hzz} (image units), as described above; sign = +1 for bright vessels, -1 for dark ones;
+/// two_a2 = 2 alpha^2, two_b2 = 2 beta^2, two_c2 = 2 c^2. Dimensionless, in [0, 1).
+/// A positive trace (of sign * H) means max(l2, l3) > 0 (with |l1| <= |l2| <= |l3| and
+/// l2, l3 <= 0 the trace is <= -|l3|), so those voxels skip the eigenvalues and return 0.
+KOKKOS_INLINE_FUNCTION double frangi_response(const double hessian[6], double sign, double two_a2, double two_b2,
+                                              double two_c2) {
+  double h[6];
+  for (int e = 0; e < 6; ++e) h[e] = hessian[e] * sign;
+  if (h[0] + h[3] + h[5] > 0.0) return 0.0;
+  double ev[3];
+  symmetric_eigenvalues_3x3(h[0], h[1], h[2], h[3], h[4], h[5], ev);
+  // eigenvalues sorted by absolute value, ascending (skimage's _sortbyabs; stable insertion sort)
+  for (int a = 1; a < 3; ++a) {
+    const double x = ev[a];
+    int b = a - 1;
+    while (b >= 0 && kmath::fabs(ev[b]) > kmath::fabs(x)) {
+      ev[b + 1] = ev[b];
+      --b;
+    }
+    ev[b + 1] = x;
+  }
+  const double l0 = ev[0], l1 = ev[1], l2 = ev[2];
+  if ((l1 > l2 ? l1 : l2) > 0.0) return 0.0;
+  // a zero denominator is replaced by 1e-10, as skimage's _divide_nonzero
+  const double ra = l1 / (l2 == 0.0 ? 1e-10 : l2);
+  const double raw = kmath::sqrt(kmath::fabs(l1 * l2));
+  const double rb = l0 / (raw == 0.0 ? 1e-10 : raw);
+  const double s2 = l0 * l0 + l1 * l1 + l2 * l2;
+  return (1.0 - kmath::exp(-(ra * ra) / two_a2)) * kmath::exp(-(rb * rb) / two_b2) * (1.0 - kmath::exp(-s2 / two_c2));
+}
+
+/// Checks the options (as frangi_vesselness); throws InputError.
+void validate_frangi_options(const FrangiOptions& options);
 
 /// Vesselness of `image` (owned planes read; any halo). Collective over comm (Gaussian and
 /// Hessian halo exchanges, and one MPI_Allreduce per scale for c_auto). Results are bitwise

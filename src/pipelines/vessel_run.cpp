@@ -8,15 +8,21 @@
 #include <limits>
 #include <sstream>
 
+#include <memory>
+
 #include "io/atomic_file.hpp"
 #include "io/image_reader.hpp"
 #include "io/nifti_writer.hpp"
+#include "io/png_writer.hpp"
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
+#include "src/filters/mip.hpp"
 #include "src/filters/resample_isotropic.hpp"
 #include "src/vessel/backtrack.hpp"
 #include "src/vessel/centerline.hpp"
+#include "src/vessel/lazy_speed.hpp"
+#include "src/viz/mip_figure.hpp"
 
 namespace voxflow::pipelines {
 namespace {
@@ -136,32 +142,59 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   const double t1 = now(comm);
   s.t_read = t1 - t0;
 
-  // ---- vesselness, speed, fast marching, backtracking
+  // ---- vesselness, speed, fast marching
   // the kernels below throw the same InputError on every rank (after their own collectives):
   // collective_check turns it into one line on rank 0
-  filters::FrangiResult fr;
-  collective_check(comm, [&] { fr = filters::frangi_vesselness(img, fo, comm); });
-  const double t2 = now(comm);
-  s.t_frangi = t2 - t1;
-  Volume3D speed;
-  collective_check(comm, [&] {
-    speed = vessel::speed_from_vesselness(fr.vesselness, o.speed, comm, has_mask ? &mask : nullptr);
-  });
-  const double t3 = now(comm);
-  s.t_speed = t3 - t2;
+  const bool lazy = o.lazy_vesselness && !o.c_auto;
+  s.lazy_vesselness = lazy;
   vessel::FastMarchingOptions mo;
   mo.second_order = o.second_order;
   mo.stop_at_end = true;
   mo.end_voxel = s.end_voxel;
   mo.stop_margin = o.stop_margin;
+  const std::vector<vessel::VoxelIndex> clicks{s.start_voxel, s.end_voxel};
+  filters::FrangiResult fr;
   vessel::FastMarchingResult fmm;
-  collective_check(comm, [&] { fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm); });
+  double t4 = 0.0;
+  if (lazy) {
+    // Frangi block by block inside the march: its time is the blocks' time (the slowest rank);
+    // the march's is the rest
+    std::unique_ptr<vessel::LazyVesselnessSpeed> lz;
+    collective_check(comm, [&] {
+      lz = std::make_unique<vessel::LazyVesselnessSpeed>(img, fo, o.speed, comm, has_mask ? &mask : nullptr,
+                                                         o.block_voxels);
+    });
+    collective_check(comm, [&] { s.v_reference = lz->set_reference(clicks, o.reference_half_width, comm); });
+    collective_check(comm, [&] { fmm = vessel::fast_marching(*lz, s.start_voxel, mo, comm); });
+    t4 = now(comm);
+    fr.vesselness = lz->vesselness_volume();
+    fr.best_sigma = lz->best_sigma_volume();
+    fr.c_used.assign(fo.sigmas_vox.size(), fo.c);
+    s.t_frangi = comm.max(lz->seconds_in_frangi());
+    s.t_speed = 0.0;
+    s.t_fmm = (t4 - t1) - s.t_frangi;
+    s.blocks_computed = comm.sum(static_cast<long long>(lz->blocks_computed()));
+    s.voxels_computed = comm.sum(static_cast<long long>(lz->voxels_computed()));
+  } else {
+    collective_check(comm, [&] { fr = filters::frangi_vesselness(img, fo, comm); });
+    const double t2 = now(comm);
+    s.t_frangi = t2 - t1;
+    Volume3D speed;
+    collective_check(comm, [&] {
+      s.v_reference = vessel::reference_vesselness(fr.vesselness, clicks, o.reference_half_width, comm);
+      speed = vessel::speed_from_vesselness(fr.vesselness, o.speed, comm, has_mask ? &mask : nullptr, s.v_reference);
+    });
+    const double t3 = now(comm);
+    s.t_speed = t3 - t2;
+    collective_check(comm, [&] { fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm); });
+    t4 = now(comm);
+    s.t_fmm = t4 - t3;
+    s.voxels_computed = grid.n_voxels();
+  }
   s.end_time = fmm.end_time;
   s.fmm_rounds = fmm.rounds;
   s.voxels_marched = fmm.voxels_marched;
   s.voxels_reached = fmm.voxels_reached;
-  const double t4 = now(comm);
-  s.t_fmm = t4 - t3;
   vessel::BacktrackResult bt;
   collective_check(comm, [&] { bt = vessel::backtrack(fmm, s.start_voxel, s.end_voxel, {}, comm); });
   std::vector<vessel::Point3> mm;
@@ -187,10 +220,10 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
       if (!std::filesystem::is_directory(dir)) throw InputError("vessel: cannot create the output folder " + dir);
     }
   });
-  if (o.write_maps) {
-    const io::NiftiReference ref{grid, fmt == io::ImageFormat::Nifti && s.resampled_to_mm == 0.0 ? o.input : std::string()};
-    io::write_nifti_map(dir + "/vesselness.nii.gz", fr.vesselness, ref, io::MapType::Float32, comm,
-                        "voxflow Frangi vesselness");
+  s.maps_written = o.maps == MapsChoice::on || (o.maps == MapsChoice::automatic && grid.n_voxels() <= kAutoMapsVoxels);
+  if (s.maps_written) {
+    // on the input grid: resampled back (trilinear) when the pipeline worked on an isotropic grid
+    const io::NiftiReference ref{in_grid, fmt == io::ImageFormat::Nifti ? o.input : std::string()};
     Volume3D at = fmm.to_volume();
     {
       auto h = Kokkos::create_mirror_view(at.data);
@@ -199,8 +232,47 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
         if (!std::isfinite(h(n))) h(n) = std::numeric_limits<float>::quiet_NaN();
       Kokkos::deep_copy(at.data, h);
     }
+    Volume3D vs = fr.vesselness;
+    if (s.resampled_to_mm > 0.0) {
+      vs = filters::resample_trilinear(vs, in_grid, comm);
+      at = filters::resample_trilinear(at, in_grid, comm);
+      at.units = "s";
+    }
+    io::write_nifti_map(dir + "/vesselness.nii.gz", vs, ref, io::MapType::Float32, comm,
+                        lazy ? "voxflow Frangi vesselness (NaN: block not computed)" : "voxflow Frangi vesselness");
     io::write_nifti_map(dir + "/arrival_time.nii.gz", at, ref, io::MapType::Float32, comm,
                         "voxflow fast marching arrival time");
+  }
+  {
+    // maximum-intensity projection of the planes the centerline spans (+ 5 mm), centerline drawn
+    double zlo = 1e300, zhi = -1e300;
+    std::vector<std::array<double, 2>> ij;
+    for (const auto& p : line.points_mm) {
+      const vessel::Point3 v = vessel::world_to_voxel(grid.affine, p);
+      zlo = std::min(zlo, v[2]);
+      zhi = std::max(zhi, v[2]);
+      ij.push_back({v[0], v[1]});
+    }
+    const double pad = 5.0 / sp[2];
+    const std::vector<float> mip = filters::axial_mip(img, static_cast<std::int64_t>(std::floor(zlo - pad)),
+                                                      static_cast<std::int64_t>(std::ceil(zhi + pad)) + 1, comm);
+    collective_check(comm, [&] {
+      if (!comm.is_root()) return;
+      viz::MipFigure f;
+      f.mip = mip;
+      f.nx = static_cast<int>(grid.nx());
+      f.ny = static_cast<int>(grid.ny());
+      f.aspect = sp[1] / sp[0];
+      f.path = ij;
+      f.start = {double(s.start_voxel[0]), double(s.start_voxel[1])};
+      f.end = {double(s.end_voxel[0]), double(s.end_voxel[1])};
+      char title[160];
+      std::snprintf(title, sizeof title, "MIP, planes %lld-%lld; centerline %.1f mm (red), start (green), end (blue)",
+                    static_cast<long long>(std::max(0.0, std::floor(zlo - pad))),
+                    static_cast<long long>(std::min(double(grid.nz() - 1), std::ceil(zhi + pad))), s.length_mm);
+      f.title = title;
+      io::write_png(dir + "/centerline_mip.png", viz::render_mip_figure(f));
+    });
   }
   collective_check(comm, [&] {
     if (!comm.is_root()) return;
@@ -231,13 +303,18 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     y << "]\n  alpha: " << fo.alpha << "\n  beta: " << fo.beta << "\n  c: [";
     for (size_t n = 0; n < fr.c_used.size(); ++n) y << (n ? ", " : "") << fr.c_used[n];
     y << "]\n  bright_vessels: " << (fo.bright_vessels ? "true" : "false") << "\n"
+      << "  mode: " << (s.lazy_vesselness ? "lazy" : "full") << "\n  block_voxels: " << o.block_voxels
+      << "\n  voxels_computed: " << s.voxels_computed << "\n  fraction_computed: "
+      << double(s.voxels_computed) / double(grid.n_voxels()) << "\n  blocks_computed: " << s.blocks_computed << "\n"
       << "speed:\n  form: " << (o.speed.form == vessel::SpeedForm::power ? "power" : "exponential")
+      << "\n  reference_vesselness: " << s.v_reference << "\n  reference_half_width_vox: " << o.reference_half_width
       << "\n  epsilon: " << o.speed.epsilon << "\n  power: " << o.speed.power << "\n  alpha: " << o.speed.alpha << "\n"
       << "fast_marching:\n  second_order: " << (o.second_order ? "true" : "false") << "\n  end_time: " << s.end_time
       << "\n  rounds: " << s.fmm_rounds << "\n  voxels_marched: " << s.voxels_marched
       << "\n  voxels_reached: " << s.voxels_reached << "\n"
       << "centerline:\n  samples: " << s.samples << "\n  length_mm: " << s.length_mm
       << "\n  path_points: " << s.path_points << "\n  planes_fetched: " << s.planes_fetched << "\n"
+      << "maps_written: " << (s.maps_written ? "true" : "false") << "\n"
       << "ranks: " << s.ranks << "\n"
       << "timing_s:\n  read: " << s.t_read << "\n  frangi: " << s.t_frangi << "\n  speed: " << s.t_speed
       << "\n  fast_marching: " << s.t_fmm << "\n  backtrack_centerline: " << s.t_backtrack << "\n  write: " << s.t_write

@@ -12,6 +12,12 @@
 
 namespace voxflow::pipelines {
 
+/// Whether the vesselness and arrival-time maps are written: automatic = when the working grid
+/// has at most kAutoMapsVoxels voxels (a 512 x 512 x 256 CTA has 4 times more: writing two
+/// gzipped float maps of it costs more than the whole centerline).
+enum class MapsChoice { automatic, on, off };
+constexpr std::int64_t kAutoMapsVoxels = 16777216;
+
 struct VesselOptions {
   std::string input;        // NIfTI file or DICOM series folder (3D)
   std::string output_dir;   // created if missing
@@ -32,7 +38,13 @@ struct VesselOptions {
   double stop_margin = 0.1;         // march on to T_end (1 + margin) after the end click
   double sample_spacing_mm = 0.5;   // centerline samples
   double smoothing_mm = 1.0;        // centerline smoothing length
-  bool write_maps = true;           // vesselness.nii.gz, arrival_time.nii.gz
+  MapsChoice maps = MapsChoice::automatic;  // vesselness.nii.gz, arrival_time.nii.gz
+  /// Frangi only in the blocks of block_voxels^3 the front reaches (filters/frangi_blocks.hpp),
+  /// else on the whole volume first; c_auto always takes the whole volume. The centerline and
+  /// the arrival times are the same either way.
+  bool lazy_vesselness = true;
+  int block_voxels = 32;
+  int reference_half_width = 8;  // voxels around each click for V_ref (vessel/speed.hpp)
 };
 
 struct VesselSummary {
@@ -45,13 +57,20 @@ struct VesselSummary {
   double length_mm = 0.0;
   bool anisotropic = false;  // the input's spacing differs by > 1 % between axes
   double resampled_to_mm = 0.0;  // 0: worked on the input grid
+  bool lazy_vesselness = false;
+  double v_reference = 0.0;            // V_ref of the power-form speed
+  std::int64_t blocks_computed = 0;    // lazy: vesselness blocks computed, all ranks
+  std::int64_t voxels_computed = 0;    // vesselness voxels computed, all ranks
+  bool maps_written = false;
   double t_read = 0, t_frangi = 0, t_speed = 0, t_fmm = 0, t_backtrack = 0, t_write = 0, t_total = 0;  // s
 };
 
 /// Runs the pipeline and writes, in options.output_dir: centerline.csv
-/// (x_mm,y_mm,z_mm,arc_length_mm,radius_mm), centerline.vtp (the same arrays), vesselness.nii.gz
-/// and arrival_time.nii.gz (NaN where the front did not arrive; unless write_maps is false) on
-/// the working grid (the input grid, or the isotropic one when resampled), and summary.yaml (timings per stage, voxels marched, rounds, ranks).
+/// (x_mm,y_mm,z_mm,arc_length_mm,radius_mm), centerline.vtp (the same arrays), centerline_mip.png
+/// (a maximum-intensity projection along z of the planes the centerline spans, with the
+/// centerline drawn), vesselness.nii.gz and arrival_time.nii.gz on the input grid (NaN where the
+/// front did not arrive, or where a lazy vesselness block was not computed; see MapsChoice), and
+/// summary.yaml (timings per stage, voxels marched, rounds, ranks, blocks computed).
 /// Everything is validated before the first file is written: a non-3D input, a click outside the
 /// volume, identical clicks, a start where the speed is zero (e.g. outside the mask) and an end
 /// the front cannot reach are InputErrors (exit 2) on every rank, with nothing written.

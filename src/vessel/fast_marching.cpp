@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <string>
 #include <utility>
@@ -67,18 +69,48 @@ double solve_terms(Term* terms, int n, double rhs, bool second_order) {
   return kInf;  // not reached: the first-order pass always returns
 }
 
-/// The march of one rank's slab, storage = owned planes plus `h` planes each side.
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+/// The march of one rank's slab, storage = owned planes plus `h` planes each side. The state is
+/// sparse: T is left uninitialised and `state` comes zeroed from calloc (pages the front never
+/// reaches are never touched); `touched` lists the voxels whose state was set, so a new march
+/// resets only those.
 struct SlabMarch {
   std::int64_t nx = 0, ny = 0, nzl = 0, z0 = 0, nzg = 0, P = 0;
   int h = 1;
   bool second_order = false;
   std::array<double, 3> inv_h2{1, 1, 1};
-  std::vector<float> speed;          // owned voxels
+  SpeedSource* source = nullptr;     // owned voxels
   std::vector<double> halo;          // 2h planes: below [0, h*P), above [h*P, 2h*P); +inf = unknown
-  std::vector<double> T;             // storage
-  std::vector<unsigned char> accepted;
+  std::unique_ptr<double[]> Tv;      // storage; valid where state != 0
+  std::unique_ptr<unsigned char, FreeDeleter> state_v;  // 0 unknown (+inf), 1 tentative, 2 accepted
+  std::vector<std::int64_t> touched;
   std::int64_t pops = 0;
   bool hit_cutoff = false;  // the last march stopped at its cutoff with voxels left in the heap
+
+  void allocate() {
+    const size_t ns = static_cast<size_t>(stored_planes() * P);
+    Tv.reset(new double[ns > 0 ? ns : 1]);
+    state_v.reset(static_cast<unsigned char*>(std::calloc(ns > 0 ? ns : 1, 1)));
+    if (!state_v) throw InternalError("fast marching: out of memory for the march state");
+  }
+  double T(std::int64_t s) const { return state_v.get()[s] ? Tv[static_cast<size_t>(s)] : kInf; }
+  bool accepted(std::int64_t s) const { return state_v.get()[s] == 2; }
+  void set(std::int64_t s, double t) {
+    unsigned char& st = state_v.get()[s];
+    if (st == 0) {
+      st = 1;
+      touched.push_back(s);
+    }
+    Tv[static_cast<size_t>(s)] = t;
+  }
+  void accept(std::int64_t s) { state_v.get()[s] = 2; }
+  void reset() {
+    for (std::int64_t s : touched) state_v.get()[s] = 0;
+    touched.clear();
+  }
 
   std::int64_t stored_planes() const { return nzl + 2 * h; }
   bool valid_plane(std::int64_t kk) const {
@@ -86,7 +118,7 @@ struct SlabMarch {
     return kk >= 0 && kk < stored_planes() && zg >= 0 && zg < nzg;
   }
   bool owned_plane(std::int64_t kk) const { return kk >= h && kk < h + nzl; }
-  float speed_at(std::int64_t s) const { return speed[static_cast<size_t>(s - h * P)]; }
+  float speed_at(std::int64_t s) const { return source->speed(s - h * P); }
 
   /// Godunov update of owned storage voxel s from its accepted neighbours.
   double solve(std::int64_t s) const {
@@ -101,8 +133,8 @@ struct SlabMarch {
         const std::int64_t q = c[a] + d;
         if (q < 0 || q >= n[a] || (a == 2 && !valid_plane(q))) continue;
         const std::int64_t sn = s + d * stride[a];
-        if (accepted[static_cast<size_t>(sn)] && T[static_cast<size_t>(sn)] < best) {
-          best = T[static_cast<size_t>(sn)];
+        if (accepted(sn) && T(sn) < best) {
+          best = T(sn);
           side = d;
         }
       }
@@ -115,7 +147,7 @@ struct SlabMarch {
         const std::int64_t q = c[a] + 2 * side;
         if (q >= 0 && q < n[a] && (a != 2 || valid_plane(q))) {
           const std::int64_t s2 = s + 2 * side * stride[a];
-          if (accepted[static_cast<size_t>(s2)] && T[static_cast<size_t>(s2)] <= best) t.t2 = T[static_cast<size_t>(s2)];
+          if (accepted(s2) && T(s2) <= best) t.t2 = T(s2);
         }
       }
       terms[nt++] = t;
@@ -140,15 +172,19 @@ struct SlabMarch {
       const std::int64_t kk = side == 0 ? p : h + nzl + p;
       if (!valid_plane(kk)) continue;
       const std::int64_t s = kk * P + v;
-      T[static_cast<size_t>(s)] = halo[n];
-      accepted[static_cast<size_t>(s)] = halo[n] < kInf;
-      if (halo[n] < kInf) heap.push({halo[n], s});
+      set(s, halo[n]);
+      if (halo[n] < kInf) {
+        accept(s);
+        heap.push({halo[n], s});
+      } else {
+        state_v.get()[s] = 1;  // +inf, not accepted
+      }
     }
     const std::int64_t stride[3] = {1, nx, P};
     while (!heap.empty()) {
       const Entry e = heap.top();
       heap.pop();
-      if (e.first != T[static_cast<size_t>(e.second)]) continue;  // stale
+      if (e.first != T(e.second)) continue;  // stale
       if (e.first > cutoff) {
         hit_cutoff = true;
         break;
@@ -165,9 +201,9 @@ struct SlabMarch {
           const std::int64_t sn = e.second + d * stride[a];
           if (!(speed_at(sn) > 0.0f)) continue;
           const double tn = solve(sn);
-          if (tn < T[static_cast<size_t>(sn)]) {
-            T[static_cast<size_t>(sn)] = tn;
-            accepted[static_cast<size_t>(sn)] = 1;
+          if (tn < T(sn)) {
+            set(sn, tn);
+            accept(sn);
             heap.push({tn, sn});
           }
         }
@@ -178,9 +214,7 @@ struct SlabMarch {
   /// once the end voxel (storage index end_s >= 0) is accepted. Returns T at the end voxel
   /// (+inf if not owned or not reached).
   double march(std::int64_t start_s, double cutoff, std::int64_t end_s, double margin, double margin_time) {
-    const size_t ns = static_cast<size_t>(stored_planes() * P);
-    T.assign(ns, kInf);
-    accepted.assign(ns, 0);
+    reset();
     using Entry = std::pair<double, std::int64_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
     for (int side = 0; side < 2; ++side)
@@ -190,13 +224,13 @@ struct SlabMarch {
         for (std::int64_t v = 0; v < P; ++v) {
           const double t = halo[static_cast<size_t>((side * h + p) * P + v)];
           if (t < kInf) {
-            T[static_cast<size_t>(kk * P + v)] = t;
+            set(kk * P + v, t);
             heap.push({t, kk * P + v});
           }
         }
       }
     if (start_s >= 0) {
-      T[static_cast<size_t>(start_s)] = 0.0;
+      set(start_s, 0.0);
       heap.push({0.0, start_s});
     }
     double t_end = kInf;
@@ -205,13 +239,13 @@ struct SlabMarch {
     while (!heap.empty()) {
       const Entry e = heap.top();
       heap.pop();
-      const size_t s = static_cast<size_t>(e.second);
-      if (accepted[s] || e.first != T[s]) continue;  // stale entry
+      const std::int64_t s = e.second;
+      if (accepted(s) || e.first != T(s)) continue;  // stale entry
       if (e.first > cutoff) {
         hit_cutoff = true;
         break;
       }
-      accepted[s] = 1;
+      accept(s);
       const std::int64_t kk = e.second / P;
       if (owned_plane(kk)) ++pops;
       if (e.second == end_s) {
@@ -225,15 +259,15 @@ struct SlabMarch {
           if (q < 0 || q >= n[a]) continue;
           if (!owned_plane(a == 2 ? q : kk)) continue;  // halo voxels are fixed sources
           const std::int64_t sn = e.second + d * stride[a];
-          if (accepted[static_cast<size_t>(sn)] || !(speed_at(sn) > 0.0f)) continue;
+          if (accepted(sn) || !(speed_at(sn) > 0.0f)) continue;
           const double tn = solve(sn);
-          T[static_cast<size_t>(sn)] = tn;
+          set(sn, tn);
           heap.push({tn, sn});
         }
     }
     // only accepted values are results
-    for (size_t s = 0; s < ns; ++s)
-      if (!accepted[s]) T[s] = kInf;
+    for (std::int64_t s : touched)
+      if (!accepted(s)) state_v.get()[s] = 0;
     return t_end;
   }
 };
@@ -292,7 +326,7 @@ std::vector<double> exchange_faces(const SlabMarch& m, const Slab& mine, const C
       buf.reserve(static_cast<size_t>(give.size() * P));
       for (std::int64_t z = give.lo; z < give.hi; ++z) {
         const std::int64_t base = (z - mine.z0 + h) * P;
-        buf.insert(buf.end(), m.T.begin() + base, m.T.begin() + base + P);
+        for (std::int64_t v = 0; v < P; ++v) buf.push_back(m.T(base + v));
       }
       sbufs.push_back(std::move(buf));
       MPI_Request q;
@@ -337,10 +371,35 @@ Volume3D FastMarchingResult::to_volume() const {
   return v;
 }
 
+DenseSpeed::DenseSpeed(const Volume3D& speed, const Comm& comm) : layout_(speed.layout) {
+  layout_.halo = 0;
+  // owned speed values, explicit x-fastest order whatever the view's layout
+  auto hs = Kokkos::create_mirror_view(speed.data);
+  Kokkos::deep_copy(hs, speed.data);
+  values_.resize(static_cast<size_t>(speed.layout.owned_voxels()));
+  for (std::int64_t v = 0; v < speed.layout.owned_voxels(); ++v)
+    values_[static_cast<size_t>(v)] = hs(speed.layout.owned_to_storage(v));
+  bool bad_speed = false;
+  float fmax = 0.0f;
+  for (float f : values_) {
+    bad_speed = bad_speed || !std::isfinite(f) || f < 0.0f;
+    fmax = std::max(fmax, f);
+  }
+  if (comm.any(bad_speed)) throw InputError("fast marching: the speed map has negative or non-finite values");
+  max_ = comm.max(static_cast<double>(fmax));
+}
+
 FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start, const FastMarchingOptions& o,
                                  const Comm& comm) {
-  const Grid& g = speed.layout.grid;
-  const Slab& slab = speed.layout.slab;
+  DenseSpeed source(speed, comm);
+  return fast_marching(source, start, o, comm);
+}
+
+FastMarchingResult fast_marching(SpeedSource& source, const VoxelIndex& start, const FastMarchingOptions& o,
+                                 const Comm& comm) {
+  const SlabLayout& layout = source.layout();
+  const Grid& g = layout.grid;
+  const Slab& slab = layout.slab;
   if (!inside(start, g))
     throw InputError("fast marching: start voxel " + describe(start) + " is outside the volume " + g.describe());
   if (o.stop_at_end && !inside(o.end_voxel, g))
@@ -361,19 +420,11 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
   m.h = o.second_order ? 2 : 1;
   m.second_order = o.second_order;
   for (size_t a = 0; a < 3; ++a) m.inv_h2[a] = 1.0 / (g.spacing_mm[a] * g.spacing_mm[a]);
-  {  // owned speed values, explicit x-fastest order whatever the view's layout
-    auto hs = Kokkos::create_mirror_view(speed.data);
-    Kokkos::deep_copy(hs, speed.data);
-    m.speed.resize(static_cast<size_t>(speed.layout.owned_voxels()));
-    for (std::int64_t v = 0; v < speed.layout.owned_voxels(); ++v)
-      m.speed[static_cast<size_t>(v)] = hs(speed.layout.owned_to_storage(v));
-  }
-  bool bad_speed = false;
-  for (float f : m.speed) bad_speed = bad_speed || !std::isfinite(f) || f < 0.0f;
-  if (comm.any(bad_speed)) throw InputError("fast marching: the speed map has negative or non-finite values");
+  m.source = &source;
+  m.allocate();
   const bool own_start = slab.owns(start[2]);
   const std::int64_t start_s = own_start ? start[0] + m.nx * (start[1] + m.ny * (start[2] - m.z0 + m.h)) : -1;
-  const bool zero_start = own_start && !(m.speed[static_cast<size_t>(start_s - m.h * m.P)] > 0.0f);
+  const bool zero_start = own_start && !(m.speed_at(start_s) > 0.0f);
   if (comm.any(zero_start))
     throw InputError("fast marching: the start voxel " + describe(start) +
                      " has zero speed (outside the mask or the vessel): the front cannot leave it");
@@ -391,9 +442,7 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
   // is still computed from its accepted neighbours only, so the result is the one-rank march's.
   double window = kInf;
   if (o.stop_at_end && comm.size() > 1) {
-    float fmax = 0.0f;
-    for (float f : m.speed) fmax = std::max(fmax, f);
-    const double smax = comm.max(static_cast<double>(fmax));
+    const double smax = source.max_speed_bound();
     double d2 = 0.0;
     for (size_t a = 0; a < 3; ++a) {
       const double d = double(o.end_voxel[a] - start[a]) * g.spacing_mm[a];
@@ -418,7 +467,7 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
     full = false;
     double my_end = kInf;
     if (own_end) {
-      const double te = m.T[static_cast<size_t>(end_s)];
+      const double te = m.T(end_s);
       my_end = te;
     }
     t_end = comm.min(my_end);
@@ -450,14 +499,17 @@ FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start,
   }
 
   FastMarchingResult r;
-  r.layout = speed.layout;
+  r.layout = layout;
   r.layout.halo = 0;
-  r.arrival_time.assign(static_cast<size_t>(speed.layout.owned_voxels()), kInf);
+  r.arrival_time.assign(static_cast<size_t>(layout.owned_voxels()), kInf);
   long long reached = 0;
-  for (std::int64_t v = 0; v < speed.layout.owned_voxels(); ++v) {
-    const double t = m.T.empty() ? kInf : m.T[static_cast<size_t>(v + m.h * m.P)];
-    if (t < kInf && t <= cutoff) {
-      r.arrival_time[static_cast<size_t>(v)] = t;
+  const std::int64_t first = m.h * m.P, last = first + layout.owned_voxels();
+  for (std::int64_t s : m.touched) {
+    if (s < first || s >= last || !m.accepted(s)) continue;
+    const double t = m.T(s);
+    double& out = r.arrival_time[static_cast<size_t>(s - first)];
+    if (t < kInf && t <= cutoff && !(out < kInf)) {  // touched may list a voxel twice
+      out = t;
       ++reached;
     }
   }

@@ -66,6 +66,36 @@ struct FastMarchingResult {
   Volume3D to_volume() const;
 };
 
+/// Where a march reads its speed: the owned voxels of one rank's slab. A source may compute a
+/// value on first use (lazy vesselness: src/vessel/lazy_speed.hpp); the march asks only for the
+/// voxels it reaches (the start, and the neighbours of accepted voxels).
+class SpeedSource {
+ public:
+  virtual ~SpeedSource() = default;
+  /// grid and slab of the owned voxels (halo ignored)
+  virtual const SlabLayout& layout() const = 0;
+  /// speed at owned voxel v = i + nx (j + ny (k - z0)): >= 0 and finite (0: the front may not enter)
+  virtual float speed(std::int64_t v) = 0;
+  /// an upper bound of the speed anywhere in the volume, the same on every rank (> 0); used for
+  /// the first early-stop window on several ranks (a lower bound of T_end)
+  virtual double max_speed_bound() const = 0;
+};
+
+/// The speed of a whole map already in memory (copied to the host once). Collective (the
+/// maximum). Throws InputError (on every rank) for negative or non-finite values.
+class DenseSpeed final : public SpeedSource {
+ public:
+  DenseSpeed(const Volume3D& speed, const Comm& comm);
+  const SlabLayout& layout() const override { return layout_; }
+  float speed(std::int64_t v) override { return values_[static_cast<size_t>(v)]; }
+  double max_speed_bound() const override { return max_; }
+
+ private:
+  SlabLayout layout_;
+  std::vector<float> values_;
+  double max_ = 0.0;
+};
+
 /// Fast marching from start_voxel on `speed` (owned planes read; > 0 where the front may move,
 /// 0 where it may not; spacing from speed.layout.grid.spacing_mm). First-order upwind Godunov
 /// scheme: sum over axes of max(T - T_a, 0)^2 / h_a^2 = 1 / speed^2 with T_a the smaller
@@ -74,7 +104,13 @@ struct FastMarchingResult {
 /// Collective over comm. Throws InputError for a start (or end, with stop_at_end) outside the
 /// grid, a start voxel of zero speed, or a negative / non-finite speed value (on every rank);
 /// InternalError if the rounds exceed max_rounds or MPI fails.
+/// The state of the march is sparse (only the voxels the front reaches are touched), so an early
+/// stopped march costs what it marches, not the size of the slab.
 FastMarchingResult fast_marching(const Volume3D& speed, const VoxelIndex& start_voxel,
                                  const FastMarchingOptions& options, const Comm& comm);
+
+/// The same march reading its speed from `speed` (e.g. computed block by block on demand).
+FastMarchingResult fast_marching(SpeedSource& speed, const VoxelIndex& start_voxel, const FastMarchingOptions& options,
+                                 const Comm& comm);
 
 }  // namespace voxflow::vessel

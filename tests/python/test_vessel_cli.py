@@ -60,7 +60,8 @@ def test_centerline_on_phantom(phantom, np_):
     out = f"{d}/out{np_}"
     r = vessel(d, clicks, out, np_)
     assert r.returncode == 0, r.stderr
-    for name in ["centerline.csv", "centerline.vtp", "vesselness.nii.gz", "arrival_time.nii.gz", "summary.yaml"]:
+    for name in ["centerline.csv", "centerline.vtp", "centerline_mip.png", "vesselness.nii.gz", "arrival_time.nii.gz",
+                 "summary.yaml"]:
         assert os.path.isfile(os.path.join(out, name)), name
     assert not [f for f in os.listdir(out) if ".tmp-" in f]
     header, c = read_csv(out + "/centerline.csv")
@@ -82,7 +83,9 @@ def test_centerline_on_phantom(phantom, np_):
     assert v.shape == cta.shape == t.shape
     assert np.allclose(v.affine, cta.affine, atol=1e-4)
     vv = np.asarray(v.dataobj)
-    assert vv.min() >= 0 and vv.max() < 1 and vv.max() > 0.1
+    # lazy vesselness: computed in the blocks the front reached, NaN elsewhere
+    assert np.nanmin(vv) >= 0 and np.nanmax(vv) < 1 and np.nanmax(vv) > 0.1
+    assert np.isnan(vv).any() and np.isfinite(vv).any()
     tt = np.asarray(t.dataobj)
     sv = [int(x) for x in clicks["start_voxel"].split()]
     assert tt[tuple(sv)] == 0 and np.isnan(tt).any()  # early stop: far voxels not reached
@@ -161,10 +164,13 @@ def test_anisotropic_input_is_resampled(phantom):
     e = ",".join(clicks["end_mm"].split())
     r = run(["vessel", "-i", d + "/cta_aniso.nii.gz", "--start", s, "--end", e, "-o", out], np_=2)
     assert r.returncode == 0, r.stderr
-    v = nib.load(out + "/vesselness.nii.gz")
-    assert np.allclose(v.header.get_zooms()[:3], (0.5, 0.5, 0.5), atol=1e-4)
-    assert np.allclose(v.affine[:3, 3], aff[:3, 3], atol=1e-4)  # voxel 0 stays where it was
-    assert "resampled_to_mm: 0.5" in open(out + "/summary.yaml").read()
+    # the maps come back to the input grid (trilinear from the 0.5 mm working grid)
+    for name in ("vesselness.nii.gz", "arrival_time.nii.gz"):
+        v = nib.load(out + "/" + name)
+        assert v.shape == a.shape, name
+        assert np.allclose(v.affine, aff, atol=1e-4), name
+    summary = open(out + "/summary.yaml").read()
+    assert "resampled_to_mm: 0.5" in summary and "spacing_mm: [0.5, 0.5, 0.5]" in summary
     _, c = read_csv(out + "/centerline.csv")
     _, truth = read_csv(d + "/ph/truth_centerline.csv")
     dist_vox = np.array([dist_to_polyline(p, truth[:, :3]) for p in c[:, :3]]) / 0.5
@@ -186,3 +192,54 @@ def test_phantom_vessel_is_the_same_phantom(phantom):
     clicks = [[l for l in open(f).read().splitlines() if l.startswith(("start", "end"))]
               for f in (d + "/ph/clicks.txt", d + "/ph2/clicks.txt")]
     assert clicks[0] == clicks[1] and len(clicks[0]) >= 2
+
+
+def test_lazy_vesselness_equals_full(phantom):
+    """`--vesselness full` (Frangi on the whole volume first) gives the centerline of the default
+    lazy mode (Frangi only in the blocks the front reaches), which computes a fraction of the volume."""
+    d, clicks = phantom
+    if not os.path.isfile(f"{d}/out2/centerline.csv"):
+        pytest.fail("test_centerline_on_phantom must run first")
+    out = d + "/out_full"
+    r = vessel(d, clicks, out, 2, ["--vesselness", "full"])
+    assert r.returncode == 0, r.stderr
+    a = read_csv(f"{d}/out2/centerline.csv")[1]
+    b = read_csv(f"{out}/centerline.csv")[1]
+    assert a.shape == b.shape and np.allclose(a, b, atol=1e-6)
+    ta = np.asarray(nib.load(f"{d}/out2/arrival_time.nii.gz").dataobj)
+    tb = np.asarray(nib.load(f"{out}/arrival_time.nii.gz").dataobj)
+    assert np.array_equal(np.isnan(ta), np.isnan(tb))
+    assert np.allclose(ta[~np.isnan(ta)], tb[~np.isnan(tb)], rtol=1e-6)
+    va = np.asarray(nib.load(f"{d}/out2/vesselness.nii.gz").dataobj)
+    vb = np.asarray(nib.load(f"{out}/vesselness.nii.gz").dataobj)
+    assert not np.isnan(vb).any()
+    done = ~np.isnan(va)
+    assert np.array_equal(va[done], vb[done])  # the same values, bit for bit, where computed
+    lazy = open(f"{d}/out2/summary.yaml").read()
+    full = open(f"{out}/summary.yaml").read()
+    frac = float(lazy.split("fraction_computed:")[1].split()[0])
+    assert "mode: lazy" in lazy and "mode: full" in full and 0 < frac < 0.8, frac
+    assert abs(frac - done.mean()) < 1e-6
+
+
+def test_mip_picture_and_maps_switch(phantom):
+    """centerline_mip.png is a real PNG with the centerline drawn in red over a grey MIP; `--maps off`
+    writes no map; `--maps on` forces them."""
+    from PIL import Image
+    d, clicks = phantom
+    if not os.path.isfile(f"{d}/out1/centerline_mip.png"):
+        pytest.fail("test_centerline_on_phantom must run first")
+    im = np.asarray(Image.open(f"{d}/out1/centerline_mip.png").convert("RGB")).astype(int)
+    assert im.shape[0] >= 384 and im.shape[1] >= 384
+    red = (im[..., 0] > 180) & (im[..., 1] < 80) & (im[..., 2] < 80)
+    grey = (im[..., 0] == im[..., 1]) & (im[..., 1] == im[..., 2]) & (im[..., 0] > 30) & (im[..., 0] < 250)
+    assert red.sum() > 200 and grey.sum() > 0.3 * im.shape[0] * im.shape[1]
+    out = d + "/out_nomaps"
+    r = vessel(d, clicks, out, 1, ["--maps", "off"])
+    assert r.returncode == 0, r.stderr
+    names = os.listdir(out)
+    assert "centerline.csv" in names and "centerline_mip.png" in names
+    assert "vesselness.nii.gz" not in names and "arrival_time.nii.gz" not in names
+    assert "maps_written: false" in open(out + "/summary.yaml").read()
+    r = vessel(d, clicks, d + "/out_badmaps", 1, ["--maps", "maybe"])
+    assert r.returncode == 2 and not os.path.exists(d + "/out_badmaps")
