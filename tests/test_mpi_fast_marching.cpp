@@ -41,7 +41,9 @@ std::vector<double> gather_times(const vessel::FastMarchingResult& r, const Comm
   for (std::int64_t z = 0; z < nzg; ++z) {
     const int owner = owner_of_plane(z, nzg, comm.size());
     if (comm.rank() == owner) {
-      const double* src = r.arrival_time.data() + (z - r.layout.slab.z0) * P;
+      std::vector<double> buf(static_cast<size_t>(P));
+      r.arrival_time.copy_plane(z - r.layout.slab.z0, P, buf.data());
+      const double* src = buf.data();
       if (comm.is_root())
         std::copy(src, src + P, all.begin() + z * P);
       else
@@ -213,7 +215,7 @@ TEST(FastMarching, EarlyStopIsConsistentAcrossRanks) {
   Volume3D sp = make_volume(g, comm, 0, f);
   const auto full = vessel::fast_marching(sp, {3, 4, 1}, vessel::FastMarchingOptions{}, comm);
   long long bad = 0, kept = 0;
-  for (size_t n = 0; n < full.arrival_time.size(); ++n) {
+  for (std::int64_t n = 0; n < full.arrival_time.size(); ++n) {
     const double a = r.arrival_time[n], b = full.arrival_time[n];
     const bool near_cutoff = std::fabs(b - r.cutoff_time) <= 1e-12 * r.cutoff_time;
     if (near_cutoff) continue;  // may fall on either side of the cutoff (round-off)
@@ -280,7 +282,7 @@ TEST(FastMarching, LazyVesselnessSpeedEqualsWholeVolumeSpeed) {
     // difference (fast_marching.hpp) and move a voxel within round-off of the cutoff
     long long differ = 0, reach = 0;
     double rel = 0.0;
-    for (size_t n = 0; n < lazy.arrival_time.size(); ++n) {
+    for (std::int64_t n = 0; n < lazy.arrival_time.size(); ++n) {
       const double x = lazy.arrival_time[n], y = dense.arrival_time[n];
       differ += std::memcmp(&x, &y, sizeof(double)) != 0;
       if (std::isfinite(x) != std::isfinite(y))
@@ -399,7 +401,7 @@ TEST(FastMarching, ZeroSpeedAndBadStarts) {
   for (std::int64_t k = 0; k < sp.layout.slab.nz; ++k)
     for (std::int64_t j = 0; j < 7; ++j)
       for (std::int64_t i = 0; i < 8; ++i) {
-        const double t = r.arrival_time[static_cast<size_t>(i + 8 * (j + 7 * k))];
+        const double t = r.arrival_time[i + 8 * (j + 7 * k)];
         bad += (i >= 4) != std::isinf(t);
       }
   EXPECT_EQ(comm.sum(bad), 0LL);

@@ -270,7 +270,7 @@ TEST(FrangiBlocks, EveryBlockEqualsTheWholeVolumeFilterBitwise) {
     Kokkos::deep_copy(fv, full.vesselness.data);
     Kokkos::deep_copy(fs, full.best_sigma.data);
     for (int edge : {8, 13, 64}) {
-      const filters::FrangiBlocks blocks(img, o, comm, edge);
+      filters::FrangiBlocks blocks(img, o, comm, edge);
       const std::int64_t n = img.layout.owned_voxels();
       std::vector<float> v(static_cast<size_t>(n), std::nanf("")), s(static_cast<size_t>(n), std::nanf(""));
       const auto& c = blocks.block_counts();

@@ -54,21 +54,39 @@ void gaussian_pass(const Kokkos::View<float*>& src, int src_halo, const Kokkos::
         const std::int64_t i = v % nx, j = (v / nx) % ny, k = v / P;
         const std::int64_t sbase = (k + src_halo) * P;
         double acc = static_cast<double>(src(sbase + j * nx + i)) * w(0);
+        // the same sums in the same order; reflect_index only where the kernel crosses an edge
         if (axis == 0) {
           const std::int64_t row = sbase + j * nx;
-          for (int d = r; d >= 1; --d)
-            acc += (static_cast<double>(src(row + reflect_index(i - d, nx))) +
-                    static_cast<double>(src(row + reflect_index(i + d, nx)))) * w(d);
+          if (i - r >= 0 && i + r < nx) {
+            for (int d = r; d >= 1; --d)
+              acc += (static_cast<double>(src(row + i - d)) + static_cast<double>(src(row + i + d))) * w(d);
+          } else {
+            for (int d = r; d >= 1; --d)
+              acc += (static_cast<double>(src(row + reflect_index(i - d, nx))) +
+                      static_cast<double>(src(row + reflect_index(i + d, nx)))) * w(d);
+          }
         } else if (axis == 1) {
-          for (int d = r; d >= 1; --d)
-            acc += (static_cast<double>(src(sbase + reflect_index(j - d, ny) * nx + i)) +
-                    static_cast<double>(src(sbase + reflect_index(j + d, ny) * nx + i))) * w(d);
+          if (j - r >= 0 && j + r < ny) {
+            const std::int64_t c = sbase + j * nx + i;
+            for (int d = r; d >= 1; --d)
+              acc += (static_cast<double>(src(c - d * nx)) + static_cast<double>(src(c + d * nx))) * w(d);
+          } else {
+            for (int d = r; d >= 1; --d)
+              acc += (static_cast<double>(src(sbase + reflect_index(j - d, ny) * nx + i)) +
+                      static_cast<double>(src(sbase + reflect_index(j + d, ny) * nx + i))) * w(d);
+          }
         } else {
           const std::int64_t zg = z0 + k, col = j * nx + i;
-          for (int d = r; d >= 1; --d) {
-            const std::int64_t klo = reflect_index(zg - d, nz_global) - z0 + src_halo;
-            const std::int64_t khi = reflect_index(zg + d, nz_global) - z0 + src_halo;
-            acc += (static_cast<double>(src(klo * P + col)) + static_cast<double>(src(khi * P + col))) * w(d);
+          if (zg - r >= 0 && zg + r < nz_global) {
+            const std::int64_t c = (k + src_halo) * P + col;
+            for (int d = r; d >= 1; --d)
+              acc += (static_cast<double>(src(c - d * P)) + static_cast<double>(src(c + d * P))) * w(d);
+          } else {
+            for (int d = r; d >= 1; --d) {
+              const std::int64_t klo = reflect_index(zg - d, nz_global) - z0 + src_halo;
+              const std::int64_t khi = reflect_index(zg + d, nz_global) - z0 + src_halo;
+              acc += (static_cast<double>(src(klo * P + col)) + static_cast<double>(src(khi * P + col))) * w(d);
+            }
           }
         }
         dst((k + dst_halo) * P + j * nx + i) = static_cast<float>(acc);

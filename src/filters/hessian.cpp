@@ -16,8 +16,16 @@ ScaleSpaceHessian::ScaleSpaceHessian(const SlabLayout& layout, double truncate)
 HessianStencil ScaleSpaceHessian::smooth(const Volume3D& image, double sigma_vox, const Comm& comm) {
   if (!std::isfinite(sigma_vox) || !(sigma_vox > 0.0))
     throw InputError("hessian: sigma must be finite and > 0 voxels, got " + std::to_string(sigma_vox));
-  GaussianFilter g(layout_, {sigma_vox, sigma_vox, sigma_vox}, truncate_);
-  g.apply(image, smoothed_, comm);  // checks image's grid and slab
+  GaussianFilter* g = nullptr;
+  for (auto& f : filters_)
+    if (f.first == sigma_vox) g = f.second.get();
+  if (!g) {
+    filters_.emplace_back(sigma_vox,
+                          std::make_unique<GaussianFilter>(layout_, std::array<double, 3>{sigma_vox, sigma_vox, sigma_vox},
+                                                           truncate_));
+    g = filters_.back().second.get();
+  }
+  g->apply(image, smoothed_, comm);  // checks image's grid and slab
   exchange_halo(smoothed_, comm);
   HessianStencil st;
   st.smoothed = smoothed_.data;

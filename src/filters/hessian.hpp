@@ -15,6 +15,9 @@
 // sigma is in voxels and each derivative is per voxel.
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "src/core/distributed_volume.hpp"
 #include "src/core/kokkos_compat.hpp"
@@ -160,6 +163,9 @@ class ScaleSpaceHessian {
   SlabLayout layout_;
   double truncate_;
   Volume3D smoothed_;  // halo 2
+  // one Gaussian per scale, kept: its work volumes are allocated once (block-wise Frangi calls
+  // smooth() for every block with the same few scales)
+  std::vector<std::pair<double, std::unique_ptr<GaussianFilter>>> filters_;
 };
 
 /// The six sigma^2-normalised Hessian volumes {Hxx, Hxy, Hxz, Hyy, Hyz, Hzz} of `image` at

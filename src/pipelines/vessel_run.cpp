@@ -17,6 +17,7 @@
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
 #include "src/filters/frangi.hpp"
+#include "src/filters/frangi_blocks.hpp"
 #include "src/filters/mip.hpp"
 #include "src/filters/resample_isotropic.hpp"
 #include "src/vessel/backtrack.hpp"
@@ -34,14 +35,14 @@ double now(const Comm& comm) {
 
 /// The t = 0 volume of the rank's slab of a 3D image.
 Volume3D read_volume(const std::string& path, io::ImageFormat fmt, const Grid& grid, const Slab& slab,
-                     const std::string& label) {
+                     const std::string& label, int halo = 0) {
   const Volume4D v4 = io::read_image_4d(path, fmt, slab, 0);
-  Volume3D v(grid, slab, 0, label);
+  Volume3D v(grid, slab, halo, label);
   auto src = Kokkos::create_mirror_view(v4.data);
   Kokkos::deep_copy(src, v4.data);
   auto dst = Kokkos::create_mirror_view(v.data);
   for (std::int64_t n = 0; n < v.layout.owned_voxels(); ++n)
-    dst(n) = src(v4.layout.owned_to_storage(n), 0);
+    dst(v.layout.owned_to_storage(n)) = src(v4.layout.owned_to_storage(n), 0);
   Kokkos::deep_copy(v.data, dst);
   return v;
 }
@@ -118,7 +119,11 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   // ---- read
   const Slab in_slab = make_slab(in_grid.nz(), comm.rank(), comm.size());
   Volume3D img, mask;
-  collective_check(comm, [&] { img = read_volume(o.input, fmt, in_grid, in_slab, "cta"); });
+  // with lazy vesselness on the input grid, the slab is read with the halo the block filter
+  // reads, so that it works on the image in place (no copy of a large volume)
+  const bool lazy = o.lazy_vesselness && !o.c_auto;
+  const int read_halo = lazy && s.resampled_to_mm == 0.0 ? filters::frangi_block_margin(fo) : 0;
+  collective_check(comm, [&] { img = read_volume(o.input, fmt, in_grid, in_slab, "cta", read_halo); });
   const bool has_mask = !o.mask.empty();
   if (has_mask)
     collective_check(comm, [&] {
@@ -145,7 +150,6 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   // ---- vesselness, speed, fast marching
   // the kernels below throw the same InputError on every rank (after their own collectives):
   // collective_check turns it into one line on rank 0
-  const bool lazy = o.lazy_vesselness && !o.c_auto;
   s.lazy_vesselness = lazy;
   vessel::FastMarchingOptions mo;
   mo.second_order = o.second_order;
@@ -156,10 +160,10 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   filters::FrangiResult fr;
   vessel::FastMarchingResult fmm;
   double t4 = 0.0;
+  std::unique_ptr<vessel::LazyVesselnessSpeed> lz;
   if (lazy) {
     // Frangi block by block inside the march: its time is the blocks' time (the slowest rank);
     // the march's is the rest
-    std::unique_ptr<vessel::LazyVesselnessSpeed> lz;
     collective_check(comm, [&] {
       lz = std::make_unique<vessel::LazyVesselnessSpeed>(img, fo, o.speed, comm, has_mask ? &mask : nullptr,
                                                          o.block_voxels);
@@ -167,8 +171,6 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     collective_check(comm, [&] { s.v_reference = lz->set_reference(clicks, o.reference_half_width, comm); });
     collective_check(comm, [&] { fmm = vessel::fast_marching(*lz, s.start_voxel, mo, comm); });
     t4 = now(comm);
-    fr.vesselness = lz->vesselness_volume();
-    fr.best_sigma = lz->best_sigma_volume();
     fr.c_used.assign(fo.sigmas_vox.size(), fo.c);
     s.t_frangi = comm.max(lz->seconds_in_frangi());
     s.t_speed = 0.0;
@@ -203,7 +205,13 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   co.sample_spacing_mm = o.sample_spacing_mm;
   co.smoothing_mm = o.smoothing_mm;
   vessel::Centerline line = vessel::smooth_and_resample(mm, co);
-  vessel::attach_radius_from_scale(line, fr.best_sigma, comm);
+  if (lz) {
+    std::vector<std::array<double, 3>> vox;
+    for (const auto& p : line.points_mm) vox.push_back(vessel::world_to_voxel(grid.affine, p));
+    vessel::attach_radius_from_sigmas(line, lz->best_sigma_at(vox, comm), grid);
+  } else {
+    vessel::attach_radius_from_scale(line, fr.best_sigma, comm);
+  }
   s.path_points = static_cast<std::int64_t>(bt.path_vox.size());
   s.planes_fetched = bt.planes_fetched;
   s.samples = line.points_mm.size();
@@ -232,7 +240,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
         if (!std::isfinite(h(n))) h(n) = std::numeric_limits<float>::quiet_NaN();
       Kokkos::deep_copy(at.data, h);
     }
-    Volume3D vs = fr.vesselness;
+    Volume3D vs = lz ? lz->vesselness_volume() : fr.vesselness;
     if (s.resampled_to_mm > 0.0) {
       vs = filters::resample_trilinear(vs, in_grid, comm);
       at = filters::resample_trilinear(at, in_grid, comm);

@@ -220,7 +220,7 @@ BacktrackResult backtrack(const FastMarchingResult& fmm, const VoxelIndex& start
   const std::int64_t P = g.plane_size();
   bool unreachable = false;
   if (slab.owns(end[2]))
-    unreachable = !std::isfinite(fmm.arrival_time[static_cast<size_t>((end[2] - slab.z0) * P + end[0] + g.nx() * end[1])]);
+    unreachable = !std::isfinite(fmm.arrival_time[(end[2] - slab.z0) * P + end[0] + g.nx() * end[1]]);
   if (comm.any(unreachable))
     throw InputError("the end point cannot be reached from the start point (zero speed in between, e.g. outside the mask)");
 
@@ -261,7 +261,12 @@ BacktrackResult backtrack(const FastMarchingResult& fmm, const VoxelIndex& start
     if (req[0] == 1) break;
     for (std::int64_t z = req[1]; z <= req[2]; ++z) {
       const int owner = owner_of_plane(z, g.nz(), comm.size());
-      const double* src = slab.owns(z) ? fmm.arrival_time.data() + (z - slab.z0) * P : nullptr;
+      std::vector<double> mine;
+      if (slab.owns(z) && (comm.is_root() || comm.rank() == owner)) {
+        mine.resize(static_cast<size_t>(P));
+        fmm.arrival_time.copy_plane(z - slab.z0, P, mine.data());
+      }
+      const double* src = mine.empty() ? nullptr : mine.data();
       if (comm.is_root()) {
         std::vector<double> plane(static_cast<size_t>(P));
         if (owner == 0)

@@ -197,12 +197,16 @@ void attach_radius_from_scale(Centerline& line, const Volume3D& best_sigma, cons
   std::vector<Point3> vox;
   vox.reserve(line.points_mm.size());
   for (const Point3& p : line.points_mm) vox.push_back(world_to_voxel(g.affine, p));
-  const std::vector<double> sig = sample_nearest(best_sigma, vox, comm);
+  attach_radius_from_sigmas(line, sample_nearest(best_sigma, vox, comm), g);
+}
+
+void attach_radius_from_sigmas(Centerline& line, const std::vector<double>& sig, const Grid& g) {
   const double h = std::cbrt(g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2]);
   line.radius_mm.resize(line.points_mm.size());
-  for (size_t n = 0; n < sig.size(); ++n)
-    line.radius_mm[n] = (std::isfinite(sig[n]) && sig[n] > 0.0) ? std::sqrt(2.0) * sig[n] * h
-                                                                : std::numeric_limits<double>::quiet_NaN();
+  for (size_t n = 0; n < line.points_mm.size(); ++n)
+    line.radius_mm[n] = (n < sig.size() && std::isfinite(sig[n]) && sig[n] > 0.0)
+                            ? std::sqrt(2.0) * sig[n] * h
+                            : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace voxflow::vessel

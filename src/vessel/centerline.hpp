@@ -50,4 +50,8 @@ std::vector<double> sample_nearest(const Volume3D& vol, const std::vector<Point3
 /// Collective.
 void attach_radius_from_scale(Centerline& line, const Volume3D& best_sigma_vox, const Comm& comm);
 
+/// The same from the best sigma (voxels) already sampled at each centerline point (NaN or 0:
+/// no radius) on grid `g` (its spacing).
+void attach_radius_from_sigmas(Centerline& line, const std::vector<double>& sigma_vox, const Grid& g);
+
 }  // namespace voxflow::vessel

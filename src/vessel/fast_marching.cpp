@@ -361,11 +361,34 @@ std::string describe(const VoxelIndex& v) {
 
 }  // namespace
 
+ArrivalTimes::ArrivalTimes(std::int64_t n, std::vector<std::pair<std::int64_t, double>> reached) : n_(n) {
+  std::sort(reached.begin(), reached.end());
+  index_.reserve(reached.size());
+  time_.reserve(reached.size());
+  for (const auto& p : reached) {
+    index_.push_back(p.first);
+    time_.push_back(p.second);
+  }
+}
+
+double ArrivalTimes::operator[](std::int64_t v) const {
+  const auto it = std::lower_bound(index_.begin(), index_.end(), v);
+  return it != index_.end() && *it == v ? time_[static_cast<size_t>(it - index_.begin())] : kInf;
+}
+
+void ArrivalTimes::copy_plane(std::int64_t k, std::int64_t P, double* out) const {
+  std::fill(out, out + P, kInf);
+  auto it = std::lower_bound(index_.begin(), index_.end(), k * P);
+  for (; it != index_.end() && *it < (k + 1) * P; ++it) out[*it - k * P] = time_[static_cast<size_t>(it - index_.begin())];
+}
+
 Volume3D FastMarchingResult::to_volume() const {
   Volume3D v(layout.grid, layout.slab, 0, "arrival_time");
   auto h = Kokkos::create_mirror_view(v.data);
-  for (std::int64_t n = 0; n < layout.owned_voxels(); ++n)
-    h(n) = static_cast<float>(arrival_time[static_cast<size_t>(n)]);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (std::int64_t n = 0; n < layout.owned_voxels(); ++n) h(n) = inf;
+  for (size_t m = 0; m < arrival_time.indices().size(); ++m)
+    h(arrival_time.indices()[m]) = static_cast<float>(arrival_time.times()[m]);
   Kokkos::deep_copy(v.data, h);
   v.units = "s";
   return v;
@@ -501,18 +524,17 @@ FastMarchingResult fast_marching(SpeedSource& source, const VoxelIndex& start, c
   FastMarchingResult r;
   r.layout = layout;
   r.layout.halo = 0;
-  r.arrival_time.assign(static_cast<size_t>(layout.owned_voxels()), kInf);
-  long long reached = 0;
+  std::vector<std::pair<std::int64_t, double>> hit;
   const std::int64_t first = m.h * m.P, last = first + layout.owned_voxels();
+  std::sort(m.touched.begin(), m.touched.end());
+  m.touched.erase(std::unique(m.touched.begin(), m.touched.end()), m.touched.end());  // a voxel may be listed twice
   for (std::int64_t s : m.touched) {
     if (s < first || s >= last || !m.accepted(s)) continue;
     const double t = m.T(s);
-    double& out = r.arrival_time[static_cast<size_t>(s - first)];
-    if (t < kInf && t <= cutoff && !(out < kInf)) {  // touched may list a voxel twice
-      out = t;
-      ++reached;
-    }
+    if (t < kInf && t <= cutoff) hit.push_back({s - first, t});
   }
+  const long long reached = static_cast<long long>(hit.size());
+  r.arrival_time = ArrivalTimes(layout.owned_voxels(), std::move(hit));
   r.end_time = o.stop_at_end ? t_end : 0.0;
   r.cutoff_time = cutoff;
   r.rounds = round;

@@ -23,6 +23,7 @@
 // may be kept on one rank count and not on another.
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "src/core/distributed_volume.hpp"
@@ -53,9 +54,32 @@ struct FastMarchingOptions {
 /// Arrival times of the owned voxels of one rank, x fastest (owned voxel v of the slab), in the
 /// speed's time unit (mm / speed unit). +inf where the front never arrives (zero speed, cut off
 /// by a zero-speed wall, or beyond the early-stop time).
+/// Arrival times of the owned voxels of one rank, stored sparsely: only the voxels the front
+/// reached hold a value (an early-stopped march reaches a small part of a large slab), every
+/// other voxel reads +inf. Indexed by owned voxel v = i + nx (j + ny (k - z0)).
+class ArrivalTimes {
+ public:
+  ArrivalTimes() = default;
+  /// n owned voxels; reached: (v, T) pairs with finite T, any order, no repeated v
+  ArrivalTimes(std::int64_t n, std::vector<std::pair<std::int64_t, double>> reached);
+  std::int64_t size() const { return n_; }
+  /// T at owned voxel v (+inf where not reached); O(log reached)
+  double operator[](std::int64_t v) const;
+  /// the P = nx * ny values of local plane k into out (+inf where not reached)
+  void copy_plane(std::int64_t k_local, std::int64_t plane_size, double* out) const;
+  std::int64_t reached() const { return static_cast<std::int64_t>(index_.size()); }
+  const std::vector<std::int64_t>& indices() const { return index_; }
+  const std::vector<double>& times() const { return time_; }
+
+ private:
+  std::int64_t n_ = 0;
+  std::vector<std::int64_t> index_;  // sorted
+  std::vector<double> time_;
+};
+
 struct FastMarchingResult {
   SlabLayout layout;                 // grid and slab of the speed map, halo 0
-  std::vector<double> arrival_time;  // layout.owned_voxels() values
+  ArrivalTimes arrival_time;         // layout.owned_voxels() values
   double end_time = 0.0;             // T at end_voxel (+inf unreached); 0 without stop_at_end
   double cutoff_time = 0.0;          // the early-stop time (+inf without early stop)
   std::int64_t rounds = 0;           // exchange rounds until agreement (>= 1)

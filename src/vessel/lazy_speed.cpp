@@ -115,6 +115,35 @@ double LazyVesselnessSpeed::max_speed_bound() const {
   return std::exp(options_.alpha);
 }
 
+std::vector<double> LazyVesselnessSpeed::best_sigma_at(const std::vector<std::array<double, 3>>& pts,
+                                                      const Comm& comm) const {
+  const Grid& g = layout_.grid;
+  std::vector<double> val(pts.size(), 0.0), have(pts.size(), 0.0);
+  for (size_t n = 0; n < pts.size(); ++n) {
+    std::int64_t v[3];
+    bool in = true;
+    for (size_t a = 0; a < 3 && in; ++a) {
+      in = std::isfinite(pts[n][a]);
+      if (!in) break;
+      v[a] = std::llround(pts[n][a]);
+      in = v[a] >= 0 && v[a] < g.dims[a];
+    }
+    if (!in || !layout_.slab.owns(v[2]) || !done_[static_cast<size_t>(blocks_.block_of(v[0], v[1], v[2]))]) continue;
+    val[n] = best_sigma_[static_cast<size_t>(v[0] + nx_ * (v[1] + ny_ * (v[2] - layout_.slab.z0)))];
+    have[n] = 1.0;
+  }
+  if (!pts.empty()) {
+    if (MPI_Allreduce(MPI_IN_PLACE, val.data(), static_cast<int>(val.size()), MPI_DOUBLE, MPI_SUM, comm.comm) !=
+            MPI_SUCCESS ||
+        MPI_Allreduce(MPI_IN_PLACE, have.data(), static_cast<int>(have.size()), MPI_DOUBLE, MPI_SUM, comm.comm) !=
+            MPI_SUCCESS)
+      throw InternalError("lazy vesselness: MPI_Allreduce failed");
+  }
+  for (size_t n = 0; n < pts.size(); ++n)
+    if (have[n] == 0.0) val[n] = std::numeric_limits<double>::quiet_NaN();
+  return val;
+}
+
 Volume3D LazyVesselnessSpeed::vesselness_volume() const {
   Volume3D out(layout_.grid, layout_.slab, 0, "vesselness");
   auto h = Kokkos::create_mirror_view(out.data);

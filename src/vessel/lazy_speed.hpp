@@ -22,7 +22,8 @@ namespace voxflow::vessel {
 
 class LazyVesselnessSpeed final : public SpeedSource {
  public:
-  /// image: the rank's slab; mask: optional, same grid and slab (the front moves only where != 0).
+  /// image: the rank's slab; with halo >= filters::frangi_block_margin(frangi) its storage is used
+  /// in place (its halo planes are overwritten by the exchange), else copied. mask: optional, same grid and slab (the front moves only where != 0).
   /// Collective (the image's halo exchange). Throws InputError for invalid Frangi or speed options,
   /// c = auto (which needs the whole volume), or a mask on another grid.
   LazyVesselnessSpeed(const Volume3D& image, const filters::FrangiOptions& frangi, const SpeedOptions& speed,
@@ -46,6 +47,9 @@ class LazyVesselnessSpeed final : public SpeedSource {
   /// V = 0) of the rank's slab, halo 0.
   Volume3D vesselness_volume() const;
   Volume3D best_sigma_volume() const;
+  /// Best sigma (voxels) at the nearest voxel of each point (continuous voxel indices); NaN where
+  /// the point is outside the grid or its block was not computed. Collective (MPI_Allreduce).
+  std::vector<double> best_sigma_at(const std::vector<std::array<double, 3>>& points_vox, const Comm& comm) const;
   /// blocks computed on this rank, and the voxels they hold (owned part)
   std::int64_t blocks_computed() const { return blocks_computed_; }
   std::int64_t voxels_computed() const { return voxels_computed_; }
