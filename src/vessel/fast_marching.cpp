@@ -118,7 +118,8 @@ struct SlabMarch {
     return kk >= 0 && kk < stored_planes() && zg >= 0 && zg < nzg;
   }
   bool owned_plane(std::int64_t kk) const { return kk >= h && kk < h + nzl; }
-  float speed_at(std::int64_t s) const { return source->speed(s - h * P); }
+  const float* dense_speed = nullptr;  // set when the source is a DenseSpeed: no virtual call per voxel
+  float speed_at(std::int64_t s) const { return dense_speed ? dense_speed[s - h * P] : source->speed(s - h * P); }
 
   /// Godunov update of owned storage voxel s from its accepted neighbours.
   double solve(std::int64_t s) const {
@@ -362,7 +363,7 @@ std::string describe(const VoxelIndex& v) {
 }  // namespace
 
 ArrivalTimes::ArrivalTimes(std::int64_t n, std::vector<std::pair<std::int64_t, double>> reached) : n_(n) {
-  std::sort(reached.begin(), reached.end());
+  if (!std::is_sorted(reached.begin(), reached.end())) std::sort(reached.begin(), reached.end());
   index_.reserve(reached.size());
   time_.reserve(reached.size());
   for (const auto& p : reached) {
@@ -444,6 +445,7 @@ FastMarchingResult fast_marching(SpeedSource& source, const VoxelIndex& start, c
   m.second_order = o.second_order;
   for (size_t a = 0; a < 3; ++a) m.inv_h2[a] = 1.0 / (g.spacing_mm[a] * g.spacing_mm[a]);
   m.source = &source;
+  if (const auto* d = dynamic_cast<const DenseSpeed*>(&source)) m.dense_speed = d->data();
   m.allocate();
   const bool own_start = slab.owns(start[2]);
   const std::int64_t start_s = own_start ? start[0] + m.nx * (start[1] + m.ny * (start[2] - m.z0 + m.h)) : -1;
@@ -526,12 +528,18 @@ FastMarchingResult fast_marching(SpeedSource& source, const VoxelIndex& start, c
   r.layout.halo = 0;
   std::vector<std::pair<std::int64_t, double>> hit;
   const std::int64_t first = m.h * m.P, last = first + layout.owned_voxels();
-  std::sort(m.touched.begin(), m.touched.end());
-  m.touched.erase(std::unique(m.touched.begin(), m.touched.end()), m.touched.end());  // a voxel may be listed twice
-  for (std::int64_t s : m.touched) {
-    if (s < first || s >= last || !m.accepted(s)) continue;
+  auto keep = [&](std::int64_t s) {
+    if (!m.accepted(s)) return;
     const double t = m.T(s);
     if (t < kInf && t <= cutoff) hit.push_back({s - first, t});
+  };
+  if (static_cast<std::int64_t>(m.touched.size()) * 8 > layout.owned_voxels()) {
+    for (std::int64_t s = first; s < last; ++s) keep(s);  // a large march: one scan, already in order
+  } else {
+    std::sort(m.touched.begin(), m.touched.end());
+    m.touched.erase(std::unique(m.touched.begin(), m.touched.end()), m.touched.end());  // a voxel may be listed twice
+    for (std::int64_t s : m.touched)
+      if (s >= first && s < last) keep(s);
   }
   const long long reached = static_cast<long long>(hit.size());
   r.arrival_time = ArrivalTimes(layout.owned_voxels(), std::move(hit));

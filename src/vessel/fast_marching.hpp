@@ -113,6 +113,7 @@ class DenseSpeed final : public SpeedSource {
   const SlabLayout& layout() const override { return layout_; }
   float speed(std::int64_t v) override { return values_[static_cast<size_t>(v)]; }
   double max_speed_bound() const override { return max_; }
+  const float* data() const { return values_.data(); }
 
  private:
   SlabLayout layout_;
