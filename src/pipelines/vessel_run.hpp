@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/core/mpi_context.hpp"
+#include "src/pipelines/vessel_walls_run.hpp"
 #include "src/vessel/fast_marching.hpp"
 #include "src/vessel/speed.hpp"
 
@@ -33,6 +34,7 @@ struct VesselOptions {
   double sample_spacing_mm = 0.5;   // centerline samples
   double smoothing_mm = 1.0;        // centerline smoothing length
   bool write_maps = true;           // vesselness.nii.gz, arrival_time.nii.gz
+  VesselWallOptions walls;          // part 2 (issue 12): lumen, outer wall, measurements, meshes
 };
 
 struct VesselSummary {
@@ -45,6 +47,9 @@ struct VesselSummary {
   double length_mm = 0.0;
   bool anisotropic = false;  // the input's spacing differs by > 1 % between axes
   double resampled_to_mm = 0.0;  // 0: worked on the input grid
+  // part 2 (issue 12)
+  std::size_t sections = 0, sections_segmented = 0;
+  double min_lumen_area_mm2 = 0.0, area_stenosis_pct = 0.0, t_walls = 0.0;  // stenosis at the lesion
   double t_read = 0, t_frangi = 0, t_speed = 0, t_fmm = 0, t_backtrack = 0, t_write = 0, t_total = 0;  // s
 };
 
