@@ -30,9 +30,9 @@ PlaneBlock fetch_plane_block(const Volume3D& vol, std::int64_t z_lo, std::int64_
   for (int r = 0; r < R; ++r) {
     const std::int64_t lo = std::max<std::int64_t>(req[2 * r], slab.z0), hi = std::min<std::int64_t>(req[2 * r + 1], slab.z_end() - 1);
     sdispl[r] = static_cast<int>(sendbuf.size());
-    for (std::int64_t z = lo; z <= hi; ++z) {
-      const std::int64_t base = vol.layout.index(0, 0, slab.to_local(z));
-      for (std::int64_t v = 0; v < P; ++v) sendbuf.push_back(host(base + v));
+    if (hi >= lo) {  // the planes are contiguous in the slab's storage
+      const float* first = host.data() + vol.layout.index(0, 0, slab.to_local(lo));
+      sendbuf.insert(sendbuf.end(), first, first + (hi - lo + 1) * P);
     }
     scount[r] = static_cast<int>(sendbuf.size()) - sdispl[r];
   }
