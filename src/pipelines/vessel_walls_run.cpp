@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,19 +109,31 @@ Pass segment_pass(const std::vector<Point3>& centres, const std::vector<vessel::
   share(n, comm.rank(), comm.size(), &first, &last);
   const vessel::WorldToVoxel w2v(img.layout.grid.affine);
   const double reach = std::max(o.max_radius_mm, want_panel ? 0.5 * std::sqrt(2.0) * o.section_size_mm : 0.0) + 1.0;
-  double klo = std::numeric_limits<double>::infinity(), khi = -klo;
+  // the box of voxels this rank's sections reach (the same box every pass computes for a section,
+  // so a section's samples never depend on the other sections of its rank)
+  std::array<double, 3> bmin, bmax;
+  bmin.fill(std::numeric_limits<double>::infinity());
+  bmax.fill(-std::numeric_limits<double>::infinity());
   for (size_t k = first; k < last; ++k) {
-    double a, b;
-    vessel::plane_range_of_disc(w2v, centres[k], frames[k], reach, &a, &b);
-    if (std::isfinite(a) && std::isfinite(b)) {
-      klo = std::min(klo, a);
-      khi = std::max(khi, b);
-    }
+    std::array<double, 3> a, b;
+    vessel::voxel_box_of_disc(w2v, centres[k], frames[k], reach, &a, &b);
+    for (size_t c = 0; c < 3; ++c)
+      if (std::isfinite(a[c]) && std::isfinite(b[c])) {
+        bmin[c] = std::min(bmin[c], a[c]);
+        bmax[c] = std::max(bmax[c], b[c]);
+      }
   }
-  const double nz = static_cast<double>(img.layout.grid.nz());
-  const std::int64_t zlo = std::isfinite(klo) ? static_cast<std::int64_t>(std::max(0.0, std::min(nz, klo))) : 1;
-  const std::int64_t zhi = std::isfinite(khi) ? static_cast<std::int64_t>(std::max(-1.0, std::min(nz - 1, khi))) : 0;
-  const vessel::PlaneBlock block = vessel::fetch_plane_block(img, zlo, zhi, comm);
+  std::array<std::int64_t, 3> lo{0, 0, 0}, hi{-1, -1, -1};
+  const auto& dims = img.layout.grid.dims;
+  bool any = true;
+  for (size_t c = 0; c < 3; ++c) any = any && std::isfinite(bmin[c]) && std::isfinite(bmax[c]);
+  if (any)
+    for (size_t c = 0; c < 3; ++c) {
+      const double nd = static_cast<double>(dims[c]);
+      lo[c] = static_cast<std::int64_t>(std::max(0.0, std::min(nd, bmin[c])));
+      hi[c] = static_cast<std::int64_t>(std::max(-1.0, std::min(nd - 1, bmax[c])));
+    }
+  const vessel::PlaneBlock block = vessel::fetch_plane_block(img, lo, hi, comm);
   const int nu = cpr_width(o);
   Packer pk;
   double cpu = 0.0;

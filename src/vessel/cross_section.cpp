@@ -20,7 +20,7 @@ double trilinear(const PlaneBlock& b, const Point3& p) {
   if (j0 == d[1] - 1 && aj == 0.0) { j0 -= 1; aj = 1.0; }
   if (k0 == d[2] - 1 && ak == 0.0) { k0 -= 1; ak = 1.0; }
   if (i0 < 0 || j0 < 0 || k0 < 0 || i0 + 1 >= d[0] || j0 + 1 >= d[1] || k0 + 1 >= d[2]) return nan;
-  if (!b.has(k0) || !b.has(k0 + 1)) return nan;
+  if (!b.has(i0, j0, k0) || !b.has(i0 + 1, j0 + 1, k0 + 1)) return nan;
   double v = 0.0;
   for (int c = 0; c < 8; ++c) {
     const int di = c & 1, dj = (c >> 1) & 1, dk = (c >> 2) & 1;
@@ -55,14 +55,16 @@ std::vector<float> cross_section_image(const PlaneBlock& block, const WorldToVox
   return img;
 }
 
-void plane_range_of_disc(const WorldToVoxel& w2v, const Point3& centre, const Frame& f, double reach, double* k_min,
-                         double* k_max) {
-  // k is affine in (u, v): k = k0 + a u + b v; over the disc: k0 +- reach sqrt(a^2 + b^2)
+void voxel_box_of_disc(const WorldToVoxel& w2v, const Point3& centre, const Frame& f, double reach,
+                       std::array<double, 3>* box_min, std::array<double, 3>* box_max) {
+  // voxel coordinates are affine in (u, v): c + u a + v b; over the disc: c +- reach |(a_x, b_x)|
   const Point3 c = w2v(centre);
-  const double a = w2v(plane_point(centre, f, 1.0, 0.0))[2] - c[2], b = w2v(plane_point(centre, f, 0.0, 1.0))[2] - c[2];
-  const double e = reach * std::sqrt(a * a + b * b);
-  *k_min = std::floor(c[2] - e) - 1.0;
-  *k_max = std::ceil(c[2] + e) + 1.0;
+  const Point3 a = v_sub(w2v(plane_point(centre, f, 1.0, 0.0)), c), b = v_sub(w2v(plane_point(centre, f, 0.0, 1.0)), c);
+  for (size_t k = 0; k < 3; ++k) {
+    const double e = reach * std::sqrt(a[k] * a[k] + b[k] * b[k]);
+    (*box_min)[k] = std::floor(c[k] - e) - 1.0;
+    (*box_max)[k] = std::ceil(c[k] + e) + 1.0;
+  }
 }
 
 }  // namespace voxflow::vessel

@@ -1,6 +1,7 @@
 #pragma once
 // Multi-planar reformation (MPR): samples of the image on a plane perpendicular to the
 // centerline (the seed's extract_cross_section), by trilinear interpolation in voxel space.
+#include <array>
 #include <vector>
 
 #include "src/core/grid.hpp"
@@ -37,9 +38,10 @@ inline Point3 plane_point(const Point3& centre, const Frame& f, double u, double
 std::vector<float> cross_section_image(const PlaneBlock& block, const WorldToVoxel& w2v, const Point3& centre,
                                        const Frame& frame, double section_size_mm, double spacing_mm, int* size_out);
 
-/// The z range (global planes) that the disc of radius reach_mm around `centre` in the plane of
-/// `frame` touches, plus one plane for the interpolation: [floor(min k), ceil(max k)].
-void plane_range_of_disc(const WorldToVoxel& w2v, const Point3& centre, const Frame& frame, double reach_mm,
-                         double* k_min, double* k_max);
+/// The voxel box (continuous indices, per axis [floor(min) - 1, ceil(max) + 1]) that the disc of
+/// radius reach_mm around `centre` in the plane of `frame` touches, with the interpolation's
+/// neighbours.
+void voxel_box_of_disc(const WorldToVoxel& w2v, const Point3& centre, const Frame& frame, double reach_mm,
+                       std::array<double, 3>* box_min, std::array<double, 3>* box_max);
 
 }  // namespace voxflow::vessel

@@ -6,43 +6,51 @@
 
 namespace voxflow::vessel {
 
-PlaneBlock fetch_plane_block(const Volume3D& vol, std::int64_t z_lo, std::int64_t z_hi, const Comm& comm) {
+PlaneBlock fetch_plane_block(const Volume3D& vol, std::array<std::int64_t, 3> lo, std::array<std::int64_t, 3> hi,
+                             const Comm& comm) {
   const Grid& g = vol.layout.grid;
   const Slab& slab = vol.layout.slab;
-  const std::int64_t P = g.plane_size();
   PlaneBlock b;
   b.grid = g;
-  b.z_lo = std::max<std::int64_t>(0, z_lo);
-  b.z_hi = std::min<std::int64_t>(g.nz() - 1, z_hi);
-  if (b.z_lo > b.z_hi) {
-    b.z_lo = 0;
-    b.z_hi = -1;
+  for (size_t a = 0; a < 3; ++a) {
+    b.lo[a] = std::max<std::int64_t>(0, lo[a]);
+    b.hi[a] = std::min<std::int64_t>(g.dims[a] - 1, hi[a]);
+  }
+  if (b.empty()) {
+    b.lo = {0, 0, 0};
+    b.hi = {-1, -1, -1};
   }
   const int R = comm.size();
-  std::vector<long long> req(2 * static_cast<size_t>(R));
-  long long mine[2] = {b.z_lo, b.z_hi};
-  MPI_Allgather(mine, 2, MPI_LONG_LONG, req.data(), 2, MPI_LONG_LONG, comm.comm);
+  std::vector<long long> req(6 * static_cast<size_t>(R));
+  long long mine[6] = {b.lo[0], b.lo[1], b.lo[2], b.hi[0], b.hi[1], b.hi[2]};
+  MPI_Allgather(mine, 6, MPI_LONG_LONG, req.data(), 6, MPI_LONG_LONG, comm.comm);
   auto host = Kokkos::create_mirror_view(vol.data);
   Kokkos::deep_copy(host, vol.data);
-  // what this rank sends to each rank: the overlap of their request with its own planes
-  std::vector<int> scount(R, 0), sdispl(R, 0), rcount(R, 0), rdispl(R, 0);
+  // to each rank: the overlap of its box with this rank's planes, row by row
+  std::vector<int> scount(static_cast<size_t>(R), 0), sdispl(static_cast<size_t>(R), 0), rcount(static_cast<size_t>(R), 0),
+      rdispl(static_cast<size_t>(R), 0);
   std::vector<float> sendbuf;
   for (int r = 0; r < R; ++r) {
-    const std::int64_t lo = std::max<std::int64_t>(req[2 * r], slab.z0), hi = std::min<std::int64_t>(req[2 * r + 1], slab.z_end() - 1);
-    sdispl[r] = static_cast<int>(sendbuf.size());
-    if (hi >= lo) {  // the planes are contiguous in the slab's storage
-      const float* first = host.data() + vol.layout.index(0, 0, slab.to_local(lo));
-      sendbuf.insert(sendbuf.end(), first, first + (hi - lo + 1) * P);
-    }
-    scount[r] = static_cast<int>(sendbuf.size()) - sdispl[r];
+    const long long* q = &req[6 * static_cast<size_t>(r)];
+    sdispl[static_cast<size_t>(r)] = static_cast<int>(sendbuf.size());
+    const bool none = q[0] > q[3] || q[1] > q[4] || q[2] > q[5];
+    const std::int64_t z0 = std::max<std::int64_t>(q[2], slab.z0), z1 = std::min<std::int64_t>(q[5], slab.z_end() - 1);
+    if (!none)
+      for (std::int64_t z = z0; z <= z1; ++z)
+        for (std::int64_t j = q[1]; j <= q[4]; ++j) {
+          const float* row = host.data() + vol.layout.index(q[0], j, slab.to_local(z));
+          sendbuf.insert(sendbuf.end(), row, row + (q[3] - q[0] + 1));
+        }
+    scount[static_cast<size_t>(r)] = static_cast<int>(sendbuf.size()) - sdispl[static_cast<size_t>(r)];
   }
+  const std::int64_t row = b.hi[0] - b.lo[0] + 1, rows = b.hi[1] - b.lo[1] + 1;
   int total = 0;
   for (int r = 0; r < R; ++r) {
     const Slab s = make_slab(g.nz(), r, R);
-    const std::int64_t lo = std::max<std::int64_t>(b.z_lo, s.z0), hi = std::min<std::int64_t>(b.z_hi, s.z_end() - 1);
-    rcount[r] = hi >= lo ? static_cast<int>((hi - lo + 1) * P) : 0;
-    rdispl[r] = total;
-    total += rcount[r];
+    const std::int64_t z0 = std::max<std::int64_t>(b.lo[2], s.z0), z1 = std::min<std::int64_t>(b.hi[2], s.z_end() - 1);
+    rcount[static_cast<size_t>(r)] = !b.empty() && z1 >= z0 ? static_cast<int>((z1 - z0 + 1) * row * rows) : 0;
+    rdispl[static_cast<size_t>(r)] = total;
+    total += rcount[static_cast<size_t>(r)];
   }
   b.values.resize(static_cast<size_t>(total));
   MPI_Alltoallv(sendbuf.data(), scount.data(), sdispl.data(), MPI_FLOAT, b.values.data(), rcount.data(), rdispl.data(),
