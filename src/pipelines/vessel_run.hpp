@@ -60,6 +60,10 @@ struct VesselSummary {
 /// Everything is validated before the first file is written: a non-3D input, a click outside the
 /// volume, identical clicks, a start where the speed is zero (e.g. outside the mask) and an end
 /// the front cannot reach are InputErrors (exit 2) on every rank, with nothing written.
+/// With options.walls.enabled (default), part 2 (run_vessel_walls, write_vessel_walls) runs after
+/// the centerline: centerline.csv/.vtp then hold the refined centerline (radius = the lumen's
+/// equivalent radius), and the contours, surfaces, measurements.csv and pictures are written too;
+/// fewer than 2 segmentable cross-sections is an InputError before any file.
 /// Collective over comm.
 VesselSummary run_vessel(const VesselOptions& options, const Comm& comm);
 
