@@ -73,7 +73,26 @@ int cmd_vessel(const Args& args, const Comm& comm) {
       ("block-voxels", po::value<int>()->default_value(32), "edge of the lazy vesselness blocks in voxels")  //
       ("maps", po::value<std::string>()->default_value("auto"),
        "vesselness.nii.gz and arrival_time.nii.gz on the input grid: on, off, or auto (on up to 16,777,216 voxels)")  //
-      ("no-maps", po::bool_switch(), "the same as --maps off");
+      ("no-maps", po::bool_switch(), "the same as --maps off")  //
+      // part 2 (issue 12): lumen and outer wall
+      ("no-walls", po::bool_switch(), "stop after the centerline (no walls, measurements, meshes, pictures)")  //
+      ("step-mm", po::value<double>()->default_value(0.5), "cross-sections every this much arc length (mm)")  //
+      ("section-size-mm", po::value<double>()->default_value(16.0), "side of the cross-section pictures (mm)")  //
+      ("section-spacing-mm", po::value<double>()->default_value(0.1), "pixel size of the cross-section and CPR pictures (mm)")  //
+      ("angles", po::value<int>()->default_value(72), "polar unwrap: rays per cross-section")  //
+      ("radii", po::value<int>()->default_value(61), "polar unwrap: samples per ray (0 to --max-radius-mm)")  //
+      ("max-radius-mm", po::value<double>()->default_value(6.0), "polar unwrap: ray length (mm)")  //
+      ("calcium-hu", po::value<double>()->default_value(600.0), "brighter is calcium: kept out of the lumen, counted as calcified plaque")  //
+      ("wall-hu", po::value<double>()->default_value(50.0), "outer wall edge: intensities clamped here, about soft plaque (grey-to-dark edge to fat)")  //
+      ("fat-hu", po::value<double>()->default_value(-35.0), "where the image 0.4-0.6 mm outside the lumen is darker (fat), the outer wall is the lumen boundary")  //
+      ("smoothness", po::value<int>()->default_value(1), "largest radius change per angle step (radial samples)")  //
+      ("min-wall-mm", po::value<double>()->default_value(0.0), "outer wall at least this far outside the lumen (mm)")  //
+      ("min-edge-hu", po::value<double>()->default_value(40.0), "a section whose mean lumen edge contrast is lower is not segmented (HU)")  //
+      ("refine-passes", po::value<int>()->default_value(1), "centerline refinements through the lumen centroids")  //
+      ("flow-extensions", po::value<double>()->default_value(0.0), "straight extensions of the surfaces, in end diameters (0: none)")  //
+      ("reference-distance-mm", po::value<double>()->default_value(5.0), "stenosis reference windows start this far from the lesion (mm)")  //
+      ("reference-length-mm", po::value<double>()->default_value(5.0), "length of each stenosis reference window (mm)")  //
+      ("no-pictures", po::bool_switch(), "do not write vessel_cpr.png, vessel_sections.png, vessel_areas.png");
   po::variables_map vm;
   add_config_file_options(d);
   if (!parse_command_line_and_config(args, d, vm, "vessel", comm, {"input", "output", "mask"})) return 0;
@@ -132,7 +151,30 @@ int cmd_vessel(const Args& args, const Comm& comm) {
   o.lazy_vesselness = vmode == "lazy";
   o.block_voxels = vm["block-voxels"].as<int>();
   if (o.block_voxels < 4) throw UsageError("vessel: --block-voxels must be >= 4");
+  auto& w = o.walls;
+  w.enabled = !vm["no-walls"].as<bool>();
+  w.step_mm = vm["step-mm"].as<double>();
+  w.section_size_mm = vm["section-size-mm"].as<double>();
+  w.section_spacing_mm = vm["section-spacing-mm"].as<double>();
+  w.angles = vm["angles"].as<int>();
+  w.radii = vm["radii"].as<int>();
+  w.max_radius_mm = vm["max-radius-mm"].as<double>();
+  w.walls.edges.calcium_hu = vm["calcium-hu"].as<double>();
+  w.walls.edges.wall_hu = vm["wall-hu"].as<double>();
+  w.walls.smoothness = vm["smoothness"].as<int>();
+  w.walls.fat_hu = vm["fat-hu"].as<double>();
+  w.walls.min_wall_mm = vm["min-wall-mm"].as<double>();
+  w.walls.min_edge_hu = vm["min-edge-hu"].as<double>();
+  w.refine_passes = vm["refine-passes"].as<int>();
+  w.flow_extensions = vm["flow-extensions"].as<double>();
+  w.measure.reference_distance_mm = vm["reference-distance-mm"].as<double>();
+  w.measure.reference_length_mm = vm["reference-length-mm"].as<double>();
+  w.smoothing_mm = o.smoothing_mm;
+  w.pictures = !vm["no-pictures"].as<bool>();
   const pipelines::VesselSummary r = pipelines::run_vessel(o, comm);
+  if (comm.is_root() && w.enabled)
+    std::printf("vessel: %zu of %zu cross-sections segmented; minimal lumen area %.2f mm2, lesion area stenosis %.0f %%; walls %.2f s\n",
+                r.sections_segmented, r.sections, r.min_lumen_area_mm2, r.area_stenosis_pct, r.t_walls);
   if (comm.is_root())
     std::printf("vessel: centerline of %zu samples, %.1f mm; fast marching %lld voxels in %lld rounds on %d ranks; "
                 "%.2f s (Frangi %.2f s, fast marching %.2f s); results in %s\n",

@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -219,6 +220,20 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   const double t5 = now(comm);
   s.t_backtrack = t5 - t4;
 
+  // ---- part 2 (issue 12): walls, refined centerline, measurements (validated before any file)
+  VesselWallsResult walls;
+  if (o.walls.enabled) {
+    collective_check(comm, [&] { walls = run_vessel_walls(line, img, o.walls, comm); });
+    line = walls.centerline;  // the refined centerline, radius = lumen equivalent radius
+    s.samples = line.points_mm.size();
+    s.length_mm = line.length_mm();
+    s.sections = walls.ok.size();
+    s.sections_segmented = static_cast<std::size_t>(std::count(walls.ok.begin(), walls.ok.end(), true));
+    s.min_lumen_area_mm2 = walls.vessel.min_lumen_area_mm2;
+    s.area_stenosis_pct = walls.vessel.lesion_area_stenosis_pct;
+    s.t_walls = now(comm) - t5;
+  }
+
   // ---- outputs (everything above validated the input)
   const std::string dir = o.output_dir;
   collective_check(comm, [&] {
@@ -293,8 +308,9 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     io::write_polyline_vtp(dir + "/centerline.vtp", line.points_mm,
                            {{"arc_length_mm", line.arc_length_mm}, {"radius_mm", line.radius_mm}});
   });
+  if (o.walls.enabled) write_vessel_walls(dir, walls, o.walls, comm);
   const double t6 = now(comm);
-  s.t_write = t6 - t5;
+  s.t_write = t6 - t5 - s.t_walls;
   s.t_total = t6 - t0;
   collective_check(comm, [&] {
     if (!comm.is_root()) return;
@@ -327,6 +343,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
       << "timing_s:\n  read: " << s.t_read << "\n  frangi: " << s.t_frangi << "\n  speed: " << s.t_speed
       << "\n  fast_marching: " << s.t_fmm << "\n  backtrack_centerline: " << s.t_backtrack << "\n  write: " << s.t_write
       << "\n  total: " << s.t_total << "\n";
+    if (o.walls.enabled) y << "  walls: " << s.t_walls << "\n" << vessel_walls_yaml(walls, o.walls);
     io::write_text_atomic(dir + "/summary.yaml", y.str());
   });
   return s;

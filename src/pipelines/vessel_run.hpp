@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/core/mpi_context.hpp"
+#include "src/pipelines/vessel_walls_run.hpp"
 #include "src/vessel/fast_marching.hpp"
 #include "src/vessel/speed.hpp"
 
@@ -45,6 +46,7 @@ struct VesselOptions {
   bool lazy_vesselness = true;
   int block_voxels = 32;
   int reference_half_width = 8;  // voxels around each click for V_ref (vessel/speed.hpp)
+  VesselWallOptions walls;          // part 2 (issue 12): lumen, outer wall, measurements, meshes
 };
 
 struct VesselSummary {
@@ -62,6 +64,9 @@ struct VesselSummary {
   std::int64_t blocks_computed = 0;    // lazy: vesselness blocks computed, all ranks
   std::int64_t voxels_computed = 0;    // vesselness voxels computed, all ranks
   bool maps_written = false;
+  // part 2 (issue 12)
+  std::size_t sections = 0, sections_segmented = 0;
+  double min_lumen_area_mm2 = 0.0, area_stenosis_pct = 0.0, t_walls = 0.0;  // stenosis at the lesion
   double t_read = 0, t_frangi = 0, t_speed = 0, t_fmm = 0, t_backtrack = 0, t_write = 0, t_total = 0;  // s
 };
 
@@ -74,6 +79,10 @@ struct VesselSummary {
 /// Everything is validated before the first file is written: a non-3D input, a click outside the
 /// volume, identical clicks, a start where the speed is zero (e.g. outside the mask) and an end
 /// the front cannot reach are InputErrors (exit 2) on every rank, with nothing written.
+/// With options.walls.enabled (default), part 2 (run_vessel_walls, write_vessel_walls) runs after
+/// the centerline: centerline.csv/.vtp then hold the refined centerline (radius = the lumen's
+/// equivalent radius), and the contours, surfaces, measurements.csv and pictures are written too;
+/// fewer than 2 segmentable cross-sections is an InputError before any file.
 /// Collective over comm.
 VesselSummary run_vessel(const VesselOptions& options, const Comm& comm);
 

@@ -166,6 +166,10 @@ VesselPhantomTruth vessel_phantom_truth(const VesselPhantomOptions& o) {
     tr.lumen_radius_mm.push_back(sc.outer_r(ts[i]) * lumen_factor(sc, arc[i]));
   }
   tr.arc_length_mm = arc;
+  tr.stenosis_arc_mm = sc.s_stenosis_mm;
+  tr.stenosis_sigma_mm = sc.sigma_stenosis_mm;
+  tr.calcium_arc_mm = arc[static_cast<size_t>(std::llround(0.72 * double(ts.size() - 1)))];
+  tr.calcium_radius_mm = sc.calcium_r;
   for (int i = 0; i <= 200; ++i) {
     const double u = i / 200.0;
     tr.branch_centerline_mm.push_back(voxel_to_world(tr.grid.affine, mul(sc.branch(u), 1.0 / o.spacing_mm)));
@@ -248,8 +252,10 @@ Volume3D vessel_phantom_volume(const VesselPhantomTruth& tr, const VesselPhantom
         val += (kLumen - val) * logistic((sc.pool_z() - zmm) / sc.edge);
         if (dmain[v] < kFar) {
           const double ro = sc.outer_r(tmain[v]), rl = ro * lumen_factor(sc, amain[v]);
-          val += (kSoftPlaque - val) * logistic((ro - dmain[v]) / sc.edge);
-          val += (kLumen - val) * logistic((rl - dmain[v]) / sc.edge);
+          // additive layers (background -> plaque at ro, plaque -> lumen at rl): where rl = ro the
+          // edge is one symmetric logistic from the background to the lumen, centred on rl
+          val += (kSoftPlaque - val) * logistic((ro - dmain[v]) / sc.edge) +
+                 (kLumen - kSoftPlaque) * logistic((rl - dmain[v]) / sc.edge);
         }
         if (dbr[v] < kFar) val += (kLumen - val) * logistic((sc.branch_r(ubr[v]) - dbr[v]) / sc.edge);
         const double dc = norm(sub({x, y, zmm}, sc.calcium));

@@ -48,6 +48,11 @@ struct VesselPhantomTruth {
   VoxelIndex start_voxel{}, end_voxel{};  // nearest voxels of the clicks
   Point3 stenosis_mm{}, calcium_mm{};     // centre of the stenosis (on the centerline) and of the calcium
   double stenosis_area_fraction = 0.5;    // lumen area at the narrowest / healthy area
+  // issue 12: where the lesions are along arc_length_mm (the stenosis: lumen factor
+  // 1 - (1 - 1/sqrt 2) exp(-(s - s0)^2 / (2 sigma^2)); the calcium: a ball of calcium_radius_mm
+  // centred beside the wall at calcium_arc_mm, overlapping the lumen)
+  double stenosis_arc_mm = 0.0, stenosis_sigma_mm = 0.0;
+  double calcium_arc_mm = 0.0, calcium_radius_mm = 0.0;
 };
 
 /// Truth of a phantom with these options. Throws InputError for dims < 16, spacing <= 0,
