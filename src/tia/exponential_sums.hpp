@@ -277,6 +277,11 @@ KOKKOS_INLINE_FUNCTION double exp_sum_lm(int shape, int nr, double* x, double xl
         if (exp_sum_project(shape, mun, dat, cn, rn, ssen, dn) && ssen < sse) {
           accepted = true;
           const double rel = (sse - ssen) / sse;
+          double step_max = 0.0;
+          for (int k = 0; k < nr; ++k) {
+            const double dk = tmath::fabs(xn[k] - x[k]);
+            step_max = dk > step_max ? dk : step_max;
+          }
           for (int k = 0; k < nr; ++k) x[k] = xn[k], mu[k] = mun[k];
           for (int i = 0; i < dat.m; ++i) {
             r[i] = rn[i];
@@ -285,7 +290,7 @@ KOKKOS_INLINE_FUNCTION double exp_sum_lm(int shape, int nr, double* x, double xl
           c[0] = cn[0], c[1] = cn[1];
           sse = ssen;
           lm = lm * 0.1 > 1e-12 ? lm * 0.1 : 1e-12;
-          if (rel < 1e-15) it = 1000;  // converged
+          if (rel < 1e-12 || step_max < 1e-10) it = 1000;  // converged
           break;
         }
       }
@@ -305,8 +310,10 @@ KOKKOS_INLINE_FUNCTION double exp_sum_lm(int shape, int nr, double* x, double xl
 /// first valid time; e^(-50) makes a faster rate invisible in the samples). Multi-start: the
 /// reduced SSE on a grid of log-spaced rates (8 levels for 1 rate, pairs of 7 for 2, triples of
 /// 6 for 3; pairs and triples without repeats), the best grid point per level of the fastest
-/// rate; Levenberg-Marquardt from the two best of those, and from all the others (best first)
-/// while the best result has an invisible component (lambda t_first >= 20); the lowest SSE kept. Returns kModelFailed with fewer than exp_sum_min_points(shape)
+/// rate; Levenberg-Marquardt from the best of those (two best with 2 or 3 rates), and from up to
+/// two more (best first) while the best result has an invisible component (lambda t_first >= 20);
+/// the lowest SSE kept. LM stops after 100 iterations, at a relative SSE decrease below 1e-12, a
+/// log-rate step below 1e-10 or an SSE below 1e-30 of sum y^2. Returns kModelFailed with fewer than exp_sum_min_points(shape)
 /// valid points, a failed projection or non-finite values; kModelNonPhysical when the integral
 /// is not finite and > 0 or the curve is negative at a sample time; else kModelOk with p filled.
 KOKKOS_INLINE_FUNCTION int exp_sum_fit(const double* t, const double* a, const bool* valid, int n,
@@ -371,18 +378,21 @@ KOKKOS_INLINE_FUNCTION int exp_sum_fit(const double* t, const double* a, const b
       }
     }
   }
-  // Levenberg-Marquardt from the two best levels; when the best result has a rate so fast that
-  // its component has decayed by e^-20 at the first sample (near the upper bound: a flat plateau
-  // of the SSE that traps the iteration), also from every other level, best first
+  // Levenberg-Marquardt from the best level (two best with 2 or 3 rates); when the best result has
+  // a rate so fast that its component has decayed by e^-20 at the first sample (near the upper
+  // bound: a flat plateau of the SSE that traps the iteration), also from up to two more levels,
+  // best first
   bool tried[kMaxLevels] = {false, false, false, false, false, false, false, false};
   double xb[3] = {0, 0, 0};
   double sb = 1e300;
-  for (int run = 0; run < levels; ++run) {
+  const int first_runs = nr == 1 ? 1 : 2;
+  const int max_runs = nr == 1 ? 3 : 4;
+  for (int run = 0; run < max_runs; ++run) {
     int l = -1;
     for (int q = 0; q < levels; ++q)
       if (!tried[q] && lvl_s[q] < 1e300 && (l < 0 || lvl_s[q] < lvl_s[l])) l = q;
     if (l < 0) break;
-    if (run >= 2) {
+    if (run >= first_runs) {
       bool on_bound = false;
       for (int k = 0; k < nr; ++k) on_bound = on_bound || tmath::exp(xb[k]) * dat.tau[0] >= 20.0;
       if (!on_bound) break;
