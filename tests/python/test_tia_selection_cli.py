@@ -233,3 +233,14 @@ def test_phantom_kinetics_needs_tia_and_a_known_value(work):
     assert r.returncode == 2 and "--kinetics" in r.stderr
     r = run(["phantom", "--tia", "--kinetics", "linear", "-o", os.path.join(work, "y")])
     assert r.returncode == 2 and "kinetics" in r.stderr
+
+
+def test_command_line_options_equal_the_keys(physio, work):
+    d = physio["noisy"]
+    base = ["tia", "--config", os.path.join(d, "tia.yaml"), "--bootstrap", "5", "--no-progress"]
+    o1, o2 = os.path.join(work, "cli_opts"), os.path.join(work, "cli_set")
+    check_ok(run(base + ["-o", o1, "--selection", "aic", "--candidates", "monoexp,biexp"]))
+    check_ok(run(base + ["-o", o2, "--set", "models.selection=aic", "--set", "models.candidates=[monoexp,biexp]"]))
+    for m in MAPS:
+        assert np.array_equal(load(o1, m), load(o2, m), equal_nan=True), m
+    assert set(np.unique(load(o1, "model_id"))) <= {0, 4, 5, 6}
