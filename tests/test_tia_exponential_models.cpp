@@ -293,6 +293,37 @@ TEST(TiaSelection, BootstrapRefitsWithTheSelectionAndIsReproducible) {
   EXPECT_EQ(s1, std::sqrt(m2 / count));
 }
 
+TEST(TiaSelection, BootstrapWithoutReclassifyKeepsTheChosenModel) {
+  // reclassify false: every replicate is refitted with the baseline's chosen model (biexp here),
+  // i.e. exactly fit_tac_with_model(baseline.model) on the resampled curve
+  const auto t = hours({1, 4, 24, 72, 168});
+  const std::vector<double> a = {61000.0, 97000.0, 84000.0, 52000.0, 21000.0};
+  const vt::TiaFitOptions o = selection_options(vt::ModelSelection::Aic, {vt::kModelMonoexp, vt::kModelBiexp});
+  vt::TacResult base;
+  vt::fit_tac(t.data(), a.data(), 5, o, base);
+  ASSERT_EQ(base.status, vt::kStatusOk);
+  ASSERT_EQ(base.model, vt::kModelBiexp);
+  const double s = vt::bootstrap_sigma(t.data(), a.data(), 5, o, base, 50, 3, 99, false);
+  double resid[5];
+  for (int i = 0; i < 5; ++i) resid[i] = a[i] - base.prediction[i];
+  double mean = 0, m2 = 0;
+  int count = 0;
+  for (int b = 0; b < 50; ++b) {
+    double star[5];
+    for (int i = 0; i < 5; ++i) star[i] = std::max(base.prediction[i] + resid[vt::bootstrap_key(3, 99, b, i) % 5], 0.0);
+    vt::TacResult r;
+    vt::fit_tac_with_model(t.data(), star, 5, o, base.model, r);
+    if (r.status != vt::kStatusOk) continue;
+    EXPECT_TRUE(r.model == vt::kModelBiexp || r.model == vt::kModelBiexpWashout);
+    ++count;
+    const double d = r.tia - mean;
+    mean += d / count;
+    m2 += d * (r.tia - mean);
+  }
+  ASSERT_GE(count, 2);
+  EXPECT_EQ(s, std::sqrt(m2 / count));
+}
+
 TEST(TiaSelection, RegionModeFitsEveryNewModel) {
   const auto k = vt::BiexpKinetics::from_half_times(1e5, 3.0, 60.0, kLambdaLu);
   const auto t = hours({1, 4, 24, 72, 168});
