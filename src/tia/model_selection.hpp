@@ -63,31 +63,48 @@ KOKKOS_INLINE_FUNCTION int select_candidate(const double* t, const double* a, co
   for (int i = 0; i < n; ++i)
     if (valid[i] && a[i] > amax) amax = a[i];
   const std::uint8_t order[4] = {kModelGamma, kModelMonoexp, kModelBiexp, kModelTriexp};
+  const int min_k[4] = {3, 2, 3, 5};  // fewest parameters of each (biexp: 3 or 4)
   bool have_best = false, have_fallback = false, any_nonphysical = false;
+  bool skipped[4] = {false, false, false, false};
+  int fallback_q = 0;
   double best_crit = 0.0;
   CandidateFit fallback;
-  for (int q = 0; q < 4; ++q) {
-    if (!(cand & model_bit(order[q]))) continue;
-    CandidateFit f;
-    fit_candidate(t, a, valid, n, m, opt, order[q], f);
-    if (f.outcome == kModelNonPhysical) any_nonphysical = true;
-    if (f.outcome != kModelOk) continue;
-    if (criterion_supported(opt.selection, m, f.k)) {
-      const double c = information_criterion(opt.selection, m, f.k, f.sse, amax);
-      if (!have_best || c < best_crit) {
-        best = f;
-        best_crit = c;
-        have_best = true;
+  // pass 0: the candidates the criterion can support with m points; pass 1 (only when no
+  // supported candidate succeeded and hybrid is not a candidate): the others, for the fallback.
+  // The result is that of fitting every candidate (a candidate whose fewest parameters the
+  // criterion does not support can only be the fallback), without the fits it cannot use.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int q = 0; q < 4; ++q) {
+      if (!(cand & model_bit(order[q]))) continue;
+      if (pass == 0 && !criterion_supported(opt.selection, m, min_k[q])) {
+        skipped[q] = true;
+        continue;
       }
-    } else if (!have_fallback || f.k < fallback.k) {
-      fallback = f;
-      have_fallback = true;
+      if (pass == 1 && !skipped[q]) continue;
+      CandidateFit f;
+      fit_candidate(t, a, valid, n, m, opt, order[q], f);
+      if (f.outcome == kModelNonPhysical) any_nonphysical = true;
+      if (f.outcome != kModelOk) continue;
+      if (pass == 0 && criterion_supported(opt.selection, m, f.k)) {
+        const double c = information_criterion(opt.selection, m, f.k, f.sse, amax);
+        if (!have_best || c < best_crit) {
+          best = f;
+          best_crit = c;
+          have_best = true;
+        }
+      } else if (!have_fallback || f.k < fallback.k || (f.k == fallback.k && q < fallback_q)) {
+        fallback = f;
+        fallback_q = q;
+        have_fallback = true;
+      }
     }
-  }
-  if (have_best) return kModelOk;
-  if (cand & model_bit(kModelHybrid)) {
-    fit_candidate(t, a, valid, n, m, opt, kModelHybrid, best);
-    return best.outcome;
+    if (pass == 0) {
+      if (have_best) return kModelOk;
+      if (cand & model_bit(kModelHybrid)) {
+        fit_candidate(t, a, valid, n, m, opt, kModelHybrid, best);
+        return best.outcome;
+      }
+    }
   }
   if (have_fallback) {
     best = fallback;
