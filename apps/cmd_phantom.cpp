@@ -58,6 +58,7 @@ int tia_phantom_command(const po::variables_map& vm, const Comm& comm) {
   if (!vm["noise"].defaulted()) spec.noise = vm["noise"].as<double>();
   if (!vm["seed"].defaulted()) spec.seed = vm["seed"].as<std::uint64_t>();
   if (vm.count("times-h")) spec.times_h = parse_times_h(vm["times-h"].as<std::string>());
+  if (vm.count("kinetics")) spec.kinetics = vm["kinetics"].as<std::string>();
   spec.validate();
   const std::string out = vm["output"].as<std::string>();
   pipelines::write_tia_phantom(spec, out, comm);
@@ -85,7 +86,8 @@ int cmd_phantom(const Args& args, const Comm& comm) {
       "writes DIR/phantom.dcm (multi-frame DICOM, frame = t * nz + z, timing tags), DIR/times_s.txt,\n"
       "DIR/truth/<param>_true.nii.gz and _true.npy (kb, kd, knt, A0, A1, A2, t0, tmax) and DIR/truth/region.nii.gz\n"
       "(0 background, 1 muscle, 2 tumour)\n\n"
-      "usage: voxflow phantom --tia -o DIR [--size N] [--noise F] [--seed S] [--times-h 4,24,48,168]\n\n"
+      "usage: voxflow phantom --tia -o DIR [--size N] [--noise F] [--seed S] [--times-h 4,24,48,168]\n"
+      "                       [--kinetics design|physiological]\n\n"
       "writes the TIA (Lu-177 SPECT) phantom: DIR/activity_tp{1..N}.nii.gz (Bq/ml), labels.nii.gz,\n"
       "tia_truth.nii.gz (Bq*s per voxel), phantom_organs.csv, tia.yaml, tia_regions.yaml (docs/tia_phantom.md);\n"
       "with --tia, --noise is the relative Gaussian noise SD (default 0.05, 0 = noiseless) and --seed its seed\n"
@@ -101,13 +103,16 @@ int cmd_phantom(const Args& args, const Comm& comm) {
       ("seed", po::value<std::uint64_t>(&spec.seed)->default_value(spec.seed), "noise seed")
       ("tia", po::bool_switch(), "write the TIA (Lu-177 SPECT) phantom instead")
       ("size", po::value<int>(), "--tia: N x N x N voxels over 512 mm (default 128 x 128 x 64 at 4 mm)")
-      ("times-h", po::value<std::string>(), "--tia: scan times in hours (default 4,24,48,168)");
+      ("times-h", po::value<std::string>(), "--tia: scan times in hours (default 4,24,48,168)")
+      ("kinetics", po::value<std::string>(), "--tia: design (default: each organ in a design model family) or "
+                                             "physiological (bi-exponential uptake-washout organs, exact TIA)");
   po::variables_map vm;
   add_config_file_options(d);
   if (!parse_command_line_and_config(args, d, vm, "phantom", comm, {"output"})) return 0;
   if (!vm.count("output")) throw UsageError("phantom: give the output folder with -o DIR");
   if (vm["tia"].as<bool>()) return tia_phantom_command(vm, comm);
-  if (vm.count("size") || vm.count("times-h")) throw UsageError("phantom: --size and --times-h need --tia");
+  if (vm.count("size") || vm.count("times-h") || vm.count("kinetics"))
+    throw UsageError("phantom: --size, --times-h and --kinetics need --tia");
   if (spec.nx < 1 || spec.ny < 1 || spec.nz < 1 || spec.nt < 1 || !(spec.frame_interval_s > 0) || spec.noise_sigma < 0)
     throw UsageError("phantom: sizes must be >= 1, --frame-interval > 0 and --noise >= 0");
   const fs::path out = vm["output"].as<std::string>();

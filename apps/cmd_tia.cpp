@@ -36,6 +36,9 @@ po::options_description tia_options() {
       ("bootstrap", po::value<std::string>(), "bootstrap replicates (0: no uncertainty map)")        //
       ("seed", po::value<std::string>(), "bootstrap seed")                                            //
       ("prefix", po::value<std::string>(), "output file name prefix")                                 //
+      ("selection", po::value<std::string>(), "model choice: design (default), aic or aicc (models.selection)")
+      ("candidates", po::value<std::string>(),
+       "models for aic / aicc, comma-separated subset of gamma,monoexp,biexp,triexp,hybrid (models.candidates)")
       ("set", po::value<std::vector<std::string>>()->composing(), "override one key: --set models.refine=true")
       ("no-progress", po::bool_switch(), "no progress bar / progress lines");
   return d;
@@ -73,6 +76,8 @@ std::vector<std::string> overrides_from(const po::variables_map& vm) {
   if (vm.count("bootstrap")) o.push_back("bootstrap.replicates=" + vm["bootstrap"].as<std::string>());
   if (vm.count("seed")) o.push_back("bootstrap.seed=" + vm["seed"].as<std::string>());
   if (vm.count("prefix")) o.push_back("io.prefix=\"" + vm["prefix"].as<std::string>() + "\"");
+  if (vm.count("selection")) o.push_back("models.selection=" + vm["selection"].as<std::string>());
+  if (vm.count("candidates")) o.push_back("models.candidates=[" + vm["candidates"].as<std::string>() + "]");
   if (vm.count("set"))
     for (const auto& s : vm["set"].as<std::vector<std::string>>()) o.push_back(s);
   return o;

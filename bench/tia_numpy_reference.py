@@ -654,7 +654,9 @@ DEFAULTS = {
     "denoise": {"enabled": True, "sigma_mm": 2.0},
     "noise_floor": {"enabled": True, "mode": "relative", "absolute_bq_per_ml": 0.0, "relative_fraction": 0.01},
     "models": {"mode": "auto", "rising_mode": "hybrid", "include_t0": True, "classification_epsilon": 0.02,
-               "refine": False, "falling_integral": "design"},
+               "refine": False, "falling_integral": "design",
+               # issue 16: this reference implements the design's choice only (selection: design)
+               "selection": "design", "candidates": ["gamma", "monoexp", "biexp", "triexp", "hybrid"]},
     "regions": {"enabled": False, "label_map_path": None, "voxel_level_r2": False, "classes": _DEFAULT_CLASSES},
     "bootstrap": {"enabled": True, "replicates": 50, "seed": 0, "reclassify": True},
     "performance": {"chunk_size_vox": 500000},
@@ -670,6 +672,7 @@ _TYPES = {
     "models.mode": ("enum", ("auto",)), "models.rising_mode": ("enum", ("hybrid", "peak_at_last")),
     "models.include_t0": "bool", "models.classification_epsilon": "num", "models.refine": "bool",
     "models.falling_integral": ("enum", ("design", "fitted_from_zero")),
+    "models.selection": ("enum", ("design",)), "models.candidates": "strlist",
     "regions.enabled": "bool", "regions.label_map_path": "str?", "regions.voxel_level_r2": "bool",
     "regions.classes": "classes",
     "bootstrap.enabled": "bool", "bootstrap.replicates": "int", "bootstrap.seed": "int",

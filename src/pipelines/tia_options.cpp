@@ -18,7 +18,11 @@ std::uint8_t parse_model(const std::string& s, const io::ConfigSection& sec, con
   if (s == "gamma") return kModelGamma;
   if (s == "exp" || s == "exponential") return kModelExponential;
   if (s == "hybrid") return kModelHybrid;
-  sec.fail(key, "must be one of gamma, exp, hybrid (got '" + s + "')");
+  if (s == "monoexp") return kModelMonoexp;
+  if (s == "biexp") return kModelBiexp;
+  if (s == "biexp_washout") return kModelBiexpWashout;
+  if (s == "triexp") return kModelTriexp;
+  sec.fail(key, "must be one of gamma, exp, hybrid, monoexp, biexp, biexp_washout, triexp (got '" + s + "')");
 }
 
 std::uint8_t parse_class(const std::string& s, const io::ConfigSection& sec, const std::string& key) {
@@ -106,7 +110,32 @@ TiaConfig load_tia_config(const std::string& path, const std::vector<std::string
   models.read_double("classification_epsilon", c.classification_epsilon);
   models.read_bool("refine", c.refine);
   models.read_string("falling_integral", falling);
+  std::string selection = "design";
+  models.read_string("selection", selection);
+  std::vector<std::string> candidates;
+  const bool candidates_given = models.has("candidates");
+  models.read_string_list("candidates", candidates);
   models.finish();
+  if (selection == "design") c.selection = ModelSelection::Design;
+  else if (selection == "aic") c.selection = ModelSelection::Aic;
+  else if (selection == "aicc") c.selection = ModelSelection::Aicc;
+  else models.fail("models.selection", "must be design, aic or aicc (got '" + selection + "')");
+  if (candidates_given) {
+    if (candidates.empty()) models.fail("models.candidates", "must name at least one model");
+    c.candidates.clear();
+    for (const auto& m : candidates) {
+      std::uint8_t id = kModelNone;
+      if (m == "gamma") id = kModelGamma;
+      else if (m == "monoexp") id = kModelMonoexp;
+      else if (m == "biexp") id = kModelBiexp;
+      else if (m == "triexp") id = kModelTriexp;
+      else if (m == "hybrid") id = kModelHybrid;
+      else models.fail("models.candidates", "must be a subset of gamma, monoexp, biexp, triexp, hybrid (got '" + m + "')");
+      if (std::find(c.candidates.begin(), c.candidates.end(), id) != c.candidates.end())
+        models.fail("models.candidates", "names '" + m + "' twice");
+      c.candidates.push_back(id);
+    }
+  }
   if (c.model_mode != "auto") models.fail("models.mode", "must be auto (region mode is set under regions)");
   if (rising == "hybrid") c.rising_mode = RisingMode::Hybrid;
   else if (rising == "peak_at_last") c.rising_mode = RisingMode::PeakAtLast;
@@ -254,7 +283,11 @@ std::string tia_config_to_yaml(const TiaConfig& c) {
   e << YAML::Key << "classification_epsilon" << YAML::Value << c.classification_epsilon;
   e << YAML::Key << "refine" << YAML::Value << c.refine;
   e << YAML::Key << "falling_integral" << YAML::Value
-    << (c.falling_integral == FallingIntegral::Design ? "design" : "fitted_from_zero") << YAML::EndMap;
+    << (c.falling_integral == FallingIntegral::Design ? "design" : "fitted_from_zero");
+  e << YAML::Key << "selection" << YAML::Value << selection_name(c.selection);
+  e << YAML::Key << "candidates" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (auto m : c.candidates) e << model_name(m);
+  e << YAML::EndSeq << YAML::EndMap;
   e << YAML::Key << "regions" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "enabled" << YAML::Value << c.regions_enabled;
   e << YAML::Key << "label_map_path" << YAML::Value;

@@ -45,8 +45,10 @@ std::string organs_csv(const std::vector<PhantomOrgan>& organs,
                        const std::vector<long long>& counts, double v_ml) {
   std::ostringstream c;
   c << "label,name,class,model,expected_class,kinetics,K_bq_per_ml,alpha,beta_per_s,a_peak_bq_per_ml,t_peak_s,"
-       "lambda_per_s,samples_bq_per_ml,tia_density_bq_s_per_ml,tia_voxel_bq_s,voxels,centre_mm,semi_axes_mm\n";
-  const char* kin[] = {"none", "gamma_variate", "linear_uptake_then_exponential", "piecewise_linear_then_physical"};
+       "lambda_per_s,samples_bq_per_ml,tia_density_bq_s_per_ml,tia_voxel_bq_s,voxels,centre_mm,semi_axes_mm,"
+       "biexp_c_bq_per_ml,lambda_uptake_per_s\n";
+  const char* kin[] = {"none", "gamma_variate", "linear_uptake_then_exponential", "piecewise_linear_then_physical",
+                       "biexponential_uptake_washout"};
   for (const auto& o : organs) {
     c << int(o.label) << "," << o.name << "," << o.curve_class << "," << o.model << ","
       << (o.kinetics == PhantomKinetics::None ? std::string("none") : expected_curve_class(o.samples)) << ","
@@ -59,6 +61,8 @@ std::string organs_csv(const std::vector<PhantomOrgan>& organs,
     c << "," << num(o.tia_density) << "," << num(o.tia_density * v_ml) << "," << counts[o.label] << ",";
     if (!none) c << num(o.cx) << ";" << num(o.cy) << ";" << num(o.cz) << "," << num(o.ax) << ";" << num(o.ay) << ";" << num(o.az);
     else c << ",";
+    const bool b = o.kinetics == PhantomKinetics::Biexp;
+    c << "," << (b ? num(o.c_biexp) : "") << "," << (b ? num(o.lambda_uptake) : "");
     c << "\n";
   }
   return c.str();

@@ -316,7 +316,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
                     comm);
   }
   sum.status_counts = maps.code_counts(tia::kMapStatusId, 6, comm);
-  const auto model = maps.code_counts(tia::kMapModelId, 4, comm);
+  const auto model = maps.code_counts(tia::kMapModelId, tia::kTiaModelCount, comm);
   const auto cls = maps.code_counts(tia::kMapCurveClass, 5, comm);
   sum.timing_s["write"] = t0.seconds();
   sum.timing_s["total"] = t_start.seconds();

@@ -22,7 +22,11 @@ TiaFitOptions TiaConfig::fit_options(double voxel_volume_ml) const {
   o.include_t0 = include_t0;
   o.rising_mode = rising_mode;
   o.falling_integral = falling_integral;
-  o.refine_gamma = refine;
+  // with aic / aicc every candidate is a least-squares fit of the activities: the gamma is refined
+  o.refine_gamma = refine || selection != ModelSelection::Design;
+  o.selection = selection;
+  o.candidates = 0;
+  for (std::uint8_t m : candidates) o.candidates |= model_bit(m);
   return o;
 }
 
@@ -31,7 +35,19 @@ const char* model_name(std::uint8_t model) {
     case kModelGamma: return "gamma";
     case kModelExponential: return "exp";
     case kModelHybrid: return "hybrid";
+    case kModelMonoexp: return "monoexp";
+    case kModelBiexp: return "biexp";
+    case kModelBiexpWashout: return "biexp_washout";
+    case kModelTriexp: return "triexp";
     default: return "none";
+  }
+}
+
+const char* selection_name(ModelSelection s) {
+  switch (s) {
+    case ModelSelection::Aic: return "aic";
+    case ModelSelection::Aicc: return "aicc";
+    default: return "design";
   }
 }
 

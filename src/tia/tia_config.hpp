@@ -49,6 +49,9 @@ struct TiaConfig {
   double classification_epsilon = 0.02;
   bool refine = false;
   FallingIntegral falling_integral = FallingIntegral::Design;
+  ModelSelection selection = ModelSelection::Design;  // models.selection: design | aic | aicc
+  std::vector<std::uint8_t> candidates{kModelGamma, kModelMonoexp, kModelBiexp, kModelTriexp,
+                                       kModelHybrid};  // models.candidates (ignored by design)
   // regions
   bool regions_enabled = false;
   std::string label_map_path;
@@ -74,7 +77,9 @@ struct TiaConfig {
 };
 
 /// Names used in the configuration and the summary legends.
-const char* model_name(std::uint8_t model);        // "none", "gamma", "exp", "hybrid"
+const char* model_name(std::uint8_t model);  // "none", "gamma", "exp", "hybrid", "monoexp", "biexp",
+                                             // "biexp_washout", "triexp"
+const char* selection_name(ModelSelection s);  // "design", "aic", "aicc"
 const char* class_name(std::uint8_t curve_class);  // "none", "falling", "rising", "hump", "ambiguous"
 const char* status_name(std::uint8_t status);      // "outside_mask", "ok", ...
 

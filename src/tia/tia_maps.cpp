@@ -15,7 +15,7 @@ const std::vector<MapSpec>& tia_map_specs() {
       {"r2", "", "coefficient of determination of the fitted curve"},
       {"sigma_tia", "Bq*s", "bootstrap standard deviation of the TIA"},
       {"tpeak", "s", "time of peak activity"},
-      {"model_id", "", "0 none 1 gamma 2 exp 3 hybrid", true},
+      {"model_id", "", "0 none 1 gamma 2 exp 3 hybrid 4 monoexp 5 biexp 6 biexp_washout 7 triexp", true},
       {"status_id", "", "0 outside mask 1 ok 2 insufficient 3 failed 4 below floor 5 nonphysical", true},
       {"curve_class", "", "0 none 1 falling 2 rising 3 hump 4 ambiguous", true},
   };

@@ -7,6 +7,7 @@
 
 #include "src/core/error.hpp"
 #include "src/core/slab.hpp"
+#include "src/tia/physiological_kinetics.hpp"
 
 namespace voxflow::tia {
 
@@ -71,6 +72,22 @@ void set_rising(PhantomOrgan& o, double a_last, double k_per_h, const std::vecto
   o.tia_density = area + ap / lambda_phys;
 }
 
+/// Physiological kinetics: bi-exponential uptake-washout with the given peak density (Bq/ml),
+/// uptake half-time and biological half-life (h); the design class is what the classifier gives
+/// its samples (set by the caller once the samples exist).
+void set_biexp(PhantomOrgan& o, double a_peak, double uptake_half_time_h, double biological_half_life_h,
+               double lambda_phys) {
+  const BiexpKinetics k = BiexpKinetics::from_half_times(a_peak, uptake_half_time_h, biological_half_life_h, lambda_phys);
+  o.kinetics = PhantomKinetics::Biexp;
+  o.model = "biexp";
+  o.c_biexp = k.c;
+  o.lambda = k.lambda_w;
+  o.lambda_uptake = k.lambda_u;
+  o.t_peak = k.t_peak();
+  o.a_peak = a_peak;
+  o.tia_density = k.tia();
+}
+
 }  // namespace
 
 TiaPhantomSpec TiaPhantomSpec::cube(std::int64_t n) {
@@ -90,6 +107,8 @@ void TiaPhantomSpec::validate() const {
       throw UsageError("phantom --tia: scan times must be > 0 h and strictly increasing");
   if (!(noise >= 0) || !std::isfinite(noise)) throw UsageError("phantom --tia: --noise must be >= 0");
   if (!(half_life_s > 0)) throw UsageError("phantom --tia: the half-life must be > 0");
+  if (kinetics != "design" && kinetics != "physiological")
+    throw UsageError("phantom --tia: --kinetics must be design or physiological (got '" + kinetics + "')");
 }
 
 double PhantomOrgan::density(double t) const {
@@ -112,6 +131,9 @@ double PhantomOrgan::density(double t) const {
       }
       return ap;
     }
+    case PhantomKinetics::Biexp:
+      if (t <= 0) return 0.0;
+      return c_biexp * (std::exp(-lambda * t) - std::exp(-lambda_uptake * t));
   }
   return 0.0;
 }
@@ -140,6 +162,24 @@ std::vector<PhantomOrgan> tia_phantom_organs(const TiaPhantomSpec& spec) {
   o[kLabelTumourRising] = ellipsoid(kLabelTumourRising, "tumour_rising", -45, 55, -50, 22, 22, 22);
   o[kLabelTumourSmall] = ellipsoid(kLabelTumourSmall, "tumour_small", -20, 30, 40, 12, 12, 12);
   // kinetics (Bq/ml; a 7.4 GBq Lu-177 therapy, magnitudes in docs/tia_phantom.md)
+  if (spec.kinetics == "physiological") {
+    // uptake half-time, biological half-life (h): docs/tia_phantom.md "Physiological kinetics"
+    set_biexp(o[kLabelBody], 3.0e4, 0.5, 30.0, lambda_phys);
+    set_biexp(o[kLabelLiver], 1.2e5, 1.0, 100.0, lambda_phys);
+    set_biexp(o[kLabelSpleen], 2.0e5, 3.0, 70.0, lambda_phys);
+    set_biexp(o[kLabelKidneyLeft], 2.5e5, 2.0, 50.0, lambda_phys);
+    set_biexp(o[kLabelKidneyRight], 2.5e5, 2.0, 50.0, lambda_phys);
+    set_biexp(o[kLabelTumourHump], 8.0e5, 8.0, 200.0, lambda_phys);
+    set_biexp(o[kLabelTumourRising], 3.0e5, 20.0, 300.0, lambda_phys);
+    set_biexp(o[kLabelTumourSmall], 5.0e5, 5.0, 150.0, lambda_phys);
+    for (auto& g : o) {
+      g.times_s = ts;
+      g.samples.clear();
+      for (double t : ts) g.samples.push_back(g.density(t));
+      if (g.kinetics == PhantomKinetics::Biexp) g.curve_class = expected_curve_class(g.samples);
+    }
+    return o;
+  }
   set_falling(o[kLabelBody], 3.0e4, 40.0, ts.front());
   set_falling(o[kLabelLiver], 1.2e5, 60.0, ts.front());
   set_gamma(o[kLabelSpleen], 2.0e5, 1.5, 0.03);

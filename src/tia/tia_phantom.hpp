@@ -30,12 +30,17 @@ struct TiaPhantomSpec {
   double noise = 0.05;
   std::uint64_t seed = 0;
   double half_life_s = kLu177HalfLifeS;
+  /// "design": each organ follows the model family the design's classifier gives it (gamma,
+  /// exponential, hybrid); "physiological": every organ follows a bi-exponential uptake-washout
+  /// curve C (e^(-l_w t) - e^(-l_u t)) (issue 16; docs/tia_phantom.md "Physiological kinetics").
+  std::string kinetics = "design";
 
   /// N x N x N voxels over the same 512 mm field of view in x and y (spacing 512 / N mm), for the
   /// benchmark (--size N). The anatomy in mm is the same as the default phantom's.
   static TiaPhantomSpec cube(std::int64_t n);
   /// Throws UsageError for sizes < 8, non-positive spacing, times not strictly increasing or
-  /// <= 0, fewer than 2 or more than 16 times, negative / non-finite noise.
+  /// <= 0, fewer than 2 or more than 16 times, negative / non-finite noise, kinetics other than
+  /// design / physiological.
   void validate() const;
 };
 
@@ -59,6 +64,7 @@ enum class PhantomKinetics : std::uint8_t {
   Gamma,    // A = K t^alpha exp(-beta t), beta > lambda_phys
   Falling,  // A = A_pk t / t1 for t < t1, A_pk exp(-lambda (t - t1)) after (t1 = first scan)
   Rising,   // piecewise linear through (0, 0) and (t_i, A_i), A_last exp(-lambda_phys (t - t_last)) after
+  Biexp,    // A = C (exp(-lambda t) - exp(-lambda_uptake t)), lambda_uptake > lambda >= lambda_phys
 };
 
 /// One region of the phantom and its analytic curve.
@@ -74,6 +80,8 @@ struct PhantomOrgan {
   double K = 0, alpha = 0, beta = 0;
   // Falling: a_peak (Bq/ml) at t_peak = t1 (s), lambda (1/s). Rising: a_peak = A_last at t_peak = t_last
   double a_peak = 0, t_peak = 0, lambda = 0;
+  // Biexp: amplitude C (Bq/ml) and uptake rate (1/s); lambda is the washout rate, a_peak / t_peak the maximum
+  double c_biexp = 0, lambda_uptake = 0;
   std::vector<double> times_s;  // the scan times (s)
   std::vector<double> samples;  // noiseless density at every scan time (Bq/ml)
   double tia_density = 0;       // integral of A over [0, inf), Bq*s/ml

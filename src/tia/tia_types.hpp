@@ -20,8 +20,22 @@ enum TiaStatus : std::uint8_t {
   kStatusNonPhysical = 5,
 };
 
-/// model_id map values.
-enum TiaModel : std::uint8_t { kModelNone = 0, kModelGamma = 1, kModelExponential = 2, kModelHybrid = 3 };
+/// model_id map values. 1-3: the design's models; 4-7: the exponential sums of issue 16
+/// (docs/tia_models.md "Exponential sums"): monoexp A e^(-l t) from 0, bi-exponential
+/// uptake-washout C (e^(-l1 t) - e^(-l2 t)), bi-exponential two-phase washout
+/// A1 e^(-l1 t) + A2 e^(-l2 t), tri-exponential A1 e^(-l1 t) + A2 e^(-l2 t) - (A1 + A2) e^(-l3 t).
+enum TiaModel : std::uint8_t {
+  kModelNone = 0,
+  kModelGamma = 1,
+  kModelExponential = 2,
+  kModelHybrid = 3,
+  kModelMonoexp = 4,
+  kModelBiexp = 5,
+  kModelBiexpWashout = 6,
+  kModelTriexp = 7,
+};
+/// Number of model ids (legend size).
+constexpr int kTiaModelCount = 8;
 
 /// curve classes (design §7.2).
 enum CurveClass : std::uint8_t {
@@ -35,6 +49,14 @@ enum CurveClass : std::uint8_t {
 enum class NoiseFloorMode : std::uint8_t { Off, Absolute, Relative };
 enum class FallingIntegral : std::uint8_t { Design, FittedFromZero };
 enum class RisingMode : std::uint8_t { Hybrid, PeakAtLast };
+/// models.selection: the design's classification-driven choice, or the lowest AIC / AICc among
+/// models.candidates (docs/tia_models.md "Model selection").
+enum class ModelSelection : std::uint8_t { Design, Aic, Aicc };
+
+/// Bit of a model id in TiaFitOptions::candidates.
+KOKKOS_INLINE_FUNCTION constexpr std::uint8_t model_bit(std::uint8_t model) {
+  return static_cast<std::uint8_t>(1u << model);
+}
 
 /// Options of one fit (all in SI: seconds, Bq per voxel). Plain data: captured by value in kernels.
 struct TiaFitOptions {
@@ -48,6 +70,8 @@ struct TiaFitOptions {
   RisingMode rising_mode = RisingMode::Hybrid;
   FallingIntegral falling_integral = FallingIntegral::Design;
   bool refine_gamma = false;         // bounded nonlinear refinement of the gamma fit
+  ModelSelection selection = ModelSelection::Design;  // Design: candidates ignored
+  std::uint8_t candidates = 0;       // model_bit() of gamma, monoexp, biexp, triexp, hybrid
 };
 
 /// Result of fitting one time-activity curve.

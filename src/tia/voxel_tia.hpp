@@ -5,6 +5,7 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 
+#include "src/tia/candidate_fit.hpp"
 #include "src/tia/curve_classification.hpp"
 #include "src/tia/exponential_tail.hpp"
 #include "src/tia/gamma_refine.hpp"
@@ -12,6 +13,7 @@
 #include "src/tia/goodness_of_fit.hpp"
 #include "src/tia/hybrid_trapezoid.hpp"
 #include "src/tia/model_outcome.hpp"
+#include "src/tia/model_selection.hpp"
 #include "src/tia/noise_floor.hpp"
 #include "src/tia/tia_math.hpp"
 #include "src/tia/tia_types.hpp"
@@ -63,6 +65,13 @@ KOKKOS_INLINE_FUNCTION int fit_model(const double* t, const double* a, int n,
         if (out.valid[i]) tpeak = t[i];
       }
     }
+  } else if (model >= kModelMonoexp && model <= kModelTriexp) {
+    CandidateFit f;
+    fit_candidate(t, a, out.valid, n, out.n_valid, opt, model, f);
+    if (f.outcome != kModelOk) return f.outcome;
+    tia = f.tia;
+    candidate_predict(f, t, a, out.valid, n, pred, tpeak);
+    model = f.model;
   } else {
     return kModelFailed;
   }
@@ -103,6 +112,33 @@ KOKKOS_INLINE_FUNCTION std::uint8_t failure_status(int oc) {
                                  : static_cast<std::uint8_t>(kStatusFitFailed);
 }
 
+/// models.selection aic / aicc (select_candidate): fills out like fit_model for the chosen
+/// candidate (the hybrid with its leave-one-out prediction and rising_mode rule), or marks it
+/// not fitted with the failure status.
+KOKKOS_INLINE_FUNCTION void fit_selected(const double* t, const double* a, int n,
+                                         const TiaFitOptions& opt, std::uint8_t cls,
+                                         TacResult& out) {
+  CandidateFit f;
+  const int oc = select_candidate(t, a, out.valid, n, out.n_valid, opt, f);
+  if (oc != kModelOk) {
+    set_not_fitted(out, failure_status(oc));
+    return;
+  }
+  double pred[kTiaMaxTimePoints];
+  double tpeak;
+  candidate_predict(f, t, a, out.valid, n, pred, tpeak);
+  if (f.model == kModelHybrid && opt.rising_mode == RisingMode::PeakAtLast && cls == kClassRising) {
+    for (int i = 0; i < n; ++i)
+      if (out.valid[i]) tpeak = t[i];
+  }
+  out.tia = f.tia;
+  out.tpeak = tpeak;
+  for (int i = 0; i < kTiaMaxTimePoints; ++i) out.prediction[i] = i < n ? pred[i] : tmath::nan();
+  out.r2 = r_squared(a, pred, out.valid, n);
+  out.model = f.model;
+  out.status = kStatusOk;
+}
+
 }  // namespace detail
 
 /// Model of the automatic choice for a curve class (TIA spec §3): hump -> gamma, falling ->
@@ -128,6 +164,10 @@ KOKKOS_INLINE_FUNCTION void fit_tac(const double* t_s, const double* a_bq, int n
   if (!detail::prepare(a_bq, n, opt, out)) return;
   const std::uint8_t cls = classify_curve(a_bq, out.valid, n, opt.classification_epsilon);
   out.curve_class = cls;
+  if (opt.selection != ModelSelection::Design) {
+    detail::fit_selected(t_s, a_bq, n, opt, cls, out);
+    return;
+  }
   const std::uint8_t model = auto_model(cls);
   int oc = detail::fit_model(t_s, a_bq, n, opt, model, cls, out);
   if (oc != kModelOk && model != kModelHybrid) {
@@ -227,6 +267,12 @@ KOKKOS_INLINE_FUNCTION int fit_model_tia(const double* t, const double* a, const
     tia = h;
     return kModelOk;
   }
+  if (model >= kModelMonoexp && model <= kModelTriexp) {
+    CandidateFit f;
+    fit_candidate(t, a, valid, n, m, opt, model, f);
+    if (f.outcome == kModelOk) tia = f.tia;
+    return f.outcome;
+  }
   return kModelFailed;
 }
 
@@ -252,6 +298,13 @@ KOKKOS_INLINE_FUNCTION std::uint8_t fit_tac_tia(const double* t_s, const double*
   int i_last = 0;
   for (int i = 0; i < n; ++i) {
     if (valid[i]) i_last = i;
+  }
+  if (reclassify && opt.selection != ModelSelection::Design) {
+    CandidateFit f;
+    const int oc = select_candidate(t_s, a_bq, valid, n, m, opt, f);
+    if (oc != kModelOk) return detail::failure_status(oc);
+    tia = f.tia;
+    return kStatusOk;
   }
   if (reclassify) model = auto_model(classify_curve(a_bq, valid, n, opt.classification_epsilon));
   double v = tmath::nan();
