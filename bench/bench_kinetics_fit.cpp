@@ -3,6 +3,11 @@
 //
 // Usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]
 //                           [--sample-only] [--no-baseline] [--python EXE] [--script PATH]
+//                           [--solver trf|varpro|both] [--repeats N] [--reuse-baseline]
+//   --solver: trf = fit_voxel (the pipeline's solver, default), varpro = fit_voxel_varpro,
+//   both = the two side by side (dumps and the quality test use the first, trf);
+//   --repeats: full-phantom timings repeated N times, solvers interleaved, medians printed;
+//   --reuse-baseline: keep DIR/scipy_*.npy from an earlier run with the same sample.
 //   1. generates the phantom in memory (phantom.hpp) and fits every voxel with
 //      Kokkos::parallel_for on the default execution space; prints voxels/s
 //      (--sample-only skips this and fits only the sample);
@@ -36,6 +41,7 @@
 #include <vector>
 
 #include "src/kinetics/phantom.hpp"
+#include "src/kinetics/varpro_fit.hpp"
 #include "src/kinetics/voxel_fit.hpp"
 
 namespace vk = voxflow::kinetics;
@@ -105,12 +111,16 @@ struct Options {
   bool baseline = true;
   std::string python = "/usr/bin/python3";
   std::string script;
+  bool reuse_baseline = false;
+  int repeats = 1;
+  std::vector<std::string> solvers{"trf"};
 };
 
 [[noreturn]] void usage(const std::string& msg) {
   std::cerr << "bench_kinetics_fit: " << msg << "\n"
             << "usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]"
-               " [--sample-only] [--no-baseline] [--python EXE] [--script PATH]\n";
+               " [--sample-only] [--no-baseline] [--python EXE] [--script PATH]"
+               " [--solver varpro|trf|both] [--repeats N] [--reuse-baseline]\n";
   std::exit(2);
 }
 
@@ -141,6 +151,14 @@ Options parse(int argc, char** argv) {
     else if (arg == "--no-baseline") o.baseline = false;
     else if (arg == "--python") o.python = value();
     else if (arg == "--script") o.script = value();
+    else if (arg == "--reuse-baseline") o.reuse_baseline = true;
+    else if (arg == "--repeats") o.repeats = static_cast<int>(int_value());
+    else if (arg == "--solver") {
+      const std::string v = value();
+      if (v == "both") o.solvers = {"trf", "varpro"};
+      else if (v == "varpro" || v == "trf") o.solvers = {v};
+      else usage("--solver must be varpro, trf or both: " + v);
+    }
     else if (arg.rfind("--kokkos", 0) == 0) continue;
     else usage("unknown option " + arg);
   }
@@ -150,6 +168,7 @@ Options parse(int argc, char** argv) {
   }
   if (o.sample > 0 && o.dump.empty()) usage("--sample needs --dump DIR");
   if (!o.dump.empty() && o.sample <= 0) usage("--dump needs --sample N (N >= 1)");
+  if (o.repeats < 1) usage("--repeats must be >= 1");
   if (o.sample_only && o.sample <= 0) usage("--sample-only needs --sample N --dump DIR");
   return o;
 }
@@ -166,8 +185,11 @@ struct FitOut {
 };
 
 // Fits every row of `series` (n x nt, times in `times`) with one parallel_for.
+// solver: "trf" (fit_voxel, the pipeline's solver) or "varpro" (fit_voxel_varpro, the
+// variable-projection solver).
 FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>& times_host,
-               long n, int nt) {
+               long n, int nt, const std::string& solver) {
+  const bool varpro = solver == "varpro";
   View2 series("series", n, nt);
   View1 times("times", nt);
   auto hs = Kokkos::create_mirror_view(series);
@@ -184,7 +206,8 @@ FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>
   const auto start = std::chrono::steady_clock::now();
   Kokkos::parallel_for(
       "fit_voxels", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(const long v) {
-        const vk::VoxelFit f = vk::fit_voxel(times.data(), &series(v, 0), nt);
+        const vk::VoxelFit f = varpro ? vk::fit_voxel_varpro(times.data(), &series(v, 0), nt)
+                                      : vk::fit_voxel(times.data(), &series(v, 0), nt);
         for (int i = 0; i < vk::kNumParams; ++i) params(v, i) = f.p[i];
         rss(v) = f.rss;
         status(v) = static_cast<double>(static_cast<int>(f.status));
@@ -254,11 +277,24 @@ int main(int argc, char** argv) {
       const auto gen0 = std::chrono::steady_clock::now();
       const std::vector<double> series = series_of(all);
       const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - gen0).count();
-      const FitOut f = fit_all(series, times, nvox, nt);
-      std::printf("voxflow full phantom: %ld voxels fitted in %.3f s = %.0f voxels/s "
-                  "(%.1f us/voxel; phantom generated in %.2f s)\n",
-                  nvox, f.seconds, nvox / f.seconds, 1e6 * f.seconds / nvox, gen_s);
-      print_status_counts(f);
+      std::printf("phantom generated in %.2f s; median of %d repeat(s), solvers interleaved\n", gen_s,
+                  o.repeats);
+      std::vector<std::vector<double>> secs(o.solvers.size());
+      std::vector<FitOut> fits(o.solvers.size());
+      for (int rep = 0; rep < o.repeats; ++rep) {
+        for (std::size_t q = 0; q < o.solvers.size(); ++q) {
+          fits[q] = fit_all(series, times, nvox, nt, o.solvers[q]);
+          secs[q].push_back(fits[q].seconds);
+        }
+      }
+      for (std::size_t q = 0; q < o.solvers.size(); ++q) {
+        const double sec = median(secs[q]);
+        std::printf("%-7s full phantom: %ld voxels fitted in %.3f s = %.0f voxels/s (%.1f us/voxel)",
+                    o.solvers[q].c_str(), nvox, sec, nvox / sec, 1e6 * sec / nvox);
+        if (q > 0) std::printf("; speed vs %s: %.2fx", o.solvers[0].c_str(), median(secs[0]) / sec);
+        std::printf("\n");
+        print_status_counts(fits[q]);
+      }
     }
     if (o.sample <= 0) {
       Kokkos::finalize();
@@ -293,13 +329,26 @@ int main(int argc, char** argv) {
       vk::phantom_truth(spec, i, j, k, &truth[r * vk::kNumParams]);
       region[r] = vk::phantom_region(spec, i, j, k);
     }
-    const FitOut f = fit_all(series, times, ns, nt);
-    // the sample is small: time it again, best of 3, for a steadier voxels/s
-    double best_s = f.seconds;
-    for (int rep = 0; rep < 2; ++rep) best_s = std::min(best_s, fit_all(series, times, ns, nt).seconds);
-    const double vx_rate = ns / best_s;
-    std::printf("voxflow sample: %ld voxels in %.4f s = %.0f voxels/s\n", ns, best_s, vx_rate);
-    print_status_counts(f);
+    // the sample is small: time it 3 times per solver (interleaved), best of 3
+    std::vector<FitOut> fits(o.solvers.size());
+    std::vector<double> rates(o.solvers.size());
+    for (std::size_t q = 0; q < o.solvers.size(); ++q) {
+      fits[q] = fit_all(series, times, ns, nt, o.solvers[q]);
+      rates[q] = fits[q].seconds;
+    }
+    for (int rep = 0; rep < 2; ++rep) {
+      for (std::size_t q = 0; q < o.solvers.size(); ++q) {
+        rates[q] = std::min(rates[q], fit_all(series, times, ns, nt, o.solvers[q]).seconds);
+      }
+    }
+    for (std::size_t q = 0; q < o.solvers.size(); ++q) {
+      rates[q] = ns / rates[q];
+      std::printf("%-7s sample: %ld voxels, %.0f voxels/s\n", o.solvers[q].c_str(), ns, rates[q]);
+      print_status_counts(fits[q]);
+    }
+    const FitOut& f = fits[0];
+    const double best_s = ns / rates[0];
+    const double vx_rate = rates[0];
 
     const std::string& d = o.dump;
     std::filesystem::create_directories(d);
@@ -323,44 +372,86 @@ int main(int argc, char** argv) {
       return 0;
     }
     const std::string cmd = "'" + o.python + "' '" + o.script + "' '" + d + "'";
-    std::printf("running baseline: %s\n", cmd.c_str());
-    std::fflush(stdout);
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("baseline failed: " + cmd);
+    if (o.reuse_baseline && std::filesystem::exists(d + "/scipy_rss.npy")) {
+      std::printf("reusing the baseline in %s (--reuse-baseline)\n", d.c_str());
+    } else {
+      std::printf("running baseline: %s\n", cmd.c_str());
+      std::fflush(stdout);
+      if (std::system(cmd.c_str()) != 0) throw std::runtime_error("baseline failed: " + cmd);
+    }
     const std::vector<double> sp = read_npy(d + "/scipy_params.npy");
     const std::vector<double> sr = read_npy(d + "/scipy_rss.npy");
     if (static_cast<long>(sr.size()) != ns || static_cast<long>(sp.size()) != ns * np) {
       throw std::runtime_error("baseline output has the wrong size");
     }
     const double sc_rate = json_number(d + "/scipy_summary.json", "voxels_per_s");
-    std::printf("\n%-28s %14s %14s\n", "", "voxflow", "scipy TRF");
-    std::printf("%-28s %14.0f %14.1f   (ratio %.0fx, voxflow on %d thread(s))\n", "voxels/s",
-                vx_rate, sc_rate, vx_rate / sc_rate, Kokkos::DefaultExecutionSpace().concurrency());
-    long no_worse = 0, better = 0, vx_fail = 0, sc_fail = 0;
-    for (long r = 0; r < ns; ++r) {
-      const bool vf = std::isfinite(f.rss[r]), sf = std::isfinite(sr[r]);
-      vx_fail += !vf;
-      sc_fail += !sf;
-      if ((vf && (!sf || f.rss[r] <= sr[r] * 1.001)) || (!vf && !sf)) ++no_worse;
-      if (vf && (!sf || f.rss[r] < sr[r] * (1 - 1e-6))) ++better;
+    const int nsol = static_cast<int>(o.solvers.size());
+    std::printf("\n%-30s", "");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14s", o.solvers[q].c_str());
+    std::printf(" %14s\n", "scipy TRF");
+    std::printf("%-30s", "voxels/s");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14.0f", rates[q]);
+    std::printf(" %14.1f   (voxflow on %d thread(s))\n", sc_rate,
+                Kokkos::DefaultExecutionSpace().concurrency());
+    std::printf("%-30s", "speed ratio vs scipy");
+    for (int q = 0; q < nsol; ++q) std::printf(" %13.0fx", rates[q] / sc_rate);
+    std::printf(" %14s\n", "1x");
+    std::printf("%-30s", "passes over the data / voxel");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14.1f", static_cast<double>(fits[q].evaluations) / ns);
+    std::printf("\n");
+    std::vector<long> no_worse(nsol, 0), better(nsol, 0), worse_than_trf(nsol, 0), vx_fail(nsol, 0);
+    long sc_fail = 0;
+    for (long r = 0; r < ns; ++r) sc_fail += !std::isfinite(sr[r]);
+    for (int q = 0; q < nsol; ++q) {
+      const FitOut& fq = fits[q];
+      for (long r = 0; r < ns; ++r) {
+        const bool vf = std::isfinite(fq.rss[r]), sf = std::isfinite(sr[r]);
+        vx_fail[q] += !vf;
+        if ((vf && (!sf || fq.rss[r] <= sr[r] * 1.001)) || (!vf && !sf)) ++no_worse[q];
+        if (vf && (!sf || fq.rss[r] < sr[r] * (1 - 1e-6))) ++better[q];
+      }
     }
-    std::printf("%-28s %14ld %14ld\n", "failed fits", vx_fail, sc_fail);
-    std::printf("rss <= scipy rss * 1.001: %.2f %% of %ld voxels (strictly lower by > 1e-6: %.2f %%)\n",
-                100.0 * no_worse / ns, ns, 100.0 * better / ns);
+    std::printf("%-30s", "failed fits");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14ld", vx_fail[q]);
+    std::printf(" %14ld\n", sc_fail);
+    std::printf("%-30s", "rss <= scipy rss * 1.001 (%)");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14.2f", 100.0 * no_worse[q] / ns);
+    std::printf("\n%-30s", "rss < scipy rss (1e-6) (%)");
+    for (int q = 0; q < nsol; ++q) std::printf(" %14.2f", 100.0 * better[q] / ns);
+    std::printf("\n");
+    for (int q = 0; q < nsol; ++q) {
+      std::printf("%s: rss <= scipy rss * 1.001: %.2f %% of %ld voxels (strictly lower by > 1e-6: %.2f %%)\n",
+                  o.solvers[q].c_str(), 100.0 * no_worse[q] / ns, ns, 100.0 * better[q] / ns);
+    }
     for (int reg = -1; reg < vk::kNumRegions; ++reg) {
       long count = 0;
       for (long r = 0; r < ns; ++r) count += (reg < 0 || region[r] == reg);
       if (count == 0) continue;
       std::printf("\nmedian |param - truth|, %s (%ld voxels)\n", reg < 0 ? "all voxels" : vk::kRegionNames[reg],
                   count);
-      std::printf("  %-6s %14s %14s\n", "param", "voxflow", "scipy TRF");
+      std::printf("  %-6s", "param");
+      for (int q = 0; q < nsol; ++q) std::printf(" %14s", o.solvers[q].c_str());
+      std::printf(" %14s   %s/scipy\n", "scipy TRF", o.solvers[0].c_str());
       for (int p = 0; p < np; ++p) {
-        std::vector<double> ev, es;
+        std::vector<double> es;
         for (long r = 0; r < ns; ++r) {
           if (reg >= 0 && region[r] != reg) continue;
-          ev.push_back(std::fabs(f.params[r * np + p] - truth[r * np + p]));
           es.push_back(std::fabs(sp[r * np + p] - truth[r * np + p]));
         }
-        std::printf("  %-6s %14.6g %14.6g\n", vk::kParamNames[p], median(ev), median(es));
+        std::printf("  %-6s", vk::kParamNames[p]);
+        double m0 = 0;
+        for (int q = 0; q < nsol; ++q) {
+          std::vector<double> ev;
+          for (long r = 0; r < ns; ++r) {
+            if (reg >= 0 && region[r] != reg) continue;
+            ev.push_back(std::fabs(fits[q].params[r * np + p] - truth[r * np + p]));
+          }
+          const double m = median(ev);
+          if (q == 0) m0 = m;
+          std::printf(" %14.6g", m);
+        }
+        const double ms = median(es);
+        std::printf(" %14.6g   %.3f\n", ms, m0 / ms);
       }
     }
   } catch (const std::exception& e) {

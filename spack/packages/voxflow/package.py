@@ -32,4 +32,6 @@ class Voxflow(CMakePackage):
         return [
             self.define_from_variant("VOXFLOW_BUILD_TESTS", "tests"),
             self.define("VOXFLOW_BUILD_BENCH", False),
+            # portable: Spack adds its own target flags (target=...)
+            self.define("VOXFLOW_NATIVE", False),
         ]
