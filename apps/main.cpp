@@ -1,5 +1,6 @@
 // voxflow: the executable. Dispatches to sub-commands; turns errors into one line and an exit
-// code (2 bad input/usage, 1 internal, 130 cancelled) on every rank, never a hang.
+// code (2 bad input/usage, 1 internal, 130 cancelled by Ctrl+C, 75 checkpointed on SIGUSR1/SIGTERM)
+// on every rank, never a hang.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -29,6 +30,30 @@ void usage(std::FILE* out) {
                "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
                "  version    print the version\n",
                voxflow::kVersion);
+}
+
+/// One mechanism for every failure that reaches main (docs/design.md "Failure semantics"): the
+/// ranks that failed, and those that learned of a failure through an agreement (PeerFailure), try
+/// to agree within a few seconds; when every rank came, the lowest failing rank prints its one
+/// line and every rank returns its exit code. When some rank did not come (the failure was on
+/// some ranks only, and the others may wait in a collective), this rank prints its line and ends
+/// the job with MPI_Abort and its exit code, so no rank hangs until the time limit.
+int end_failed(const voxflow::Comm& comm, const std::string& what, int code, bool peer) {
+  using namespace voxflow;
+  if (comm.size() > 1) {
+    int lowest = -1, agreed = 0;
+    if (agree_on_failure_within(comm, !peer, code, kFailureAgreementTimeoutS, lowest, agreed)) {
+      if (!peer && lowest == comm.rank()) std::fprintf(stderr, "voxflow: error: %s\n", what.c_str());
+      std::fflush(stdout);
+      std::fflush(stderr);
+      return agreed;
+    }
+    fail_all_ranks(peer ? std::string() : what, code);
+  }
+  if (!peer) std::fprintf(stderr, "voxflow: error: %s\n", what.c_str());
+  std::fflush(stdout);
+  std::fflush(stderr);
+  return code;
 }
 
 }  // namespace
@@ -70,20 +95,11 @@ int main(int argc, char** argv) {
     if (it == table.end()) throw UsageError("unknown command '" + cmd + "' (try: voxflow --help)");
     rc = it->second(args, comm);
   } catch (const PeerFailure& e) {
-    rc = e.exit_code();  // the failing rank printed the line
-  } catch (const UsageError& e) {
-    // the same on every rank: say it once
-    if (comm.is_root()) std::fprintf(stderr, "voxflow: error: %s\n", e.what());
-    rc = e.exit_code();
+    return end_failed(comm, "", e.exit_code(), true);  // the failing rank prints the line
   } catch (const Error& e) {
-    std::fprintf(stderr, "voxflow: error: %s\n", e.what());
-    rc = e.exit_code();
+    return end_failed(comm, e.what(), e.exit_code(), false);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "voxflow: internal error: %s\n", e.what());
-    std::fflush(stderr);
-    // an unexpected exception may leave other ranks inside a collective: end them all
-    if (comm.size() > 1) abort_all("voxflow: aborting all ranks", 1);
-    rc = 1;
+    return end_failed(comm, std::string("internal error: ") + e.what(), 1, false);
   }
   std::fflush(stdout);
   std::fflush(stderr);

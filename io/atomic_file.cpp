@@ -8,10 +8,11 @@
 #include <cstring>
 
 #include "src/core/error.hpp"
+#include "src/core/mpi_context.hpp"
 
 namespace voxflow::io {
 
-std::string temp_name_for(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+std::string temp_name_for(const std::string& path) { return path + ".tmp-" + run_id(); }
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(temp_name_for(path)) {
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -50,6 +51,16 @@ void AtomicFile::release() {
   ::close(fd_);
   fd_ = -1;
   done_ = true;
+}
+
+bool sync_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0 || errno == EINVAL;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return ok;
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) {

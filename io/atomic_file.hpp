@@ -5,7 +5,7 @@
 
 namespace voxflow::io {
 
-/// Opens "<path>.tmp-<pid>" for writing. write() at explicit offsets; commit() flushes and renames
+/// Opens "<path>.tmp-<run id>" for writing (run_id(): the same on every rank, new for every run). write() at explicit offsets; commit() flushes and renames
 /// to `path`; the destructor removes the temporary if commit() was not called. release() keeps
 /// the temporary file (closed) for a caller that finishes it some other way (e.g. other MPI ranks
 /// write into it before the rename).
@@ -29,8 +29,12 @@ class AtomicFile {
   bool done_ = false;
 };
 
-/// Temporary name used for `path` by this process: "<path>.tmp-<pid>".
+/// Temporary name used for `path` by this run: "<path>.tmp-<run id>" (src/core/mpi_context.hpp).
 std::string temp_name_for(const std::string& path);
+
+/// fsync(2) of an existing file by name (the data other ranks wrote into it reach the disk before
+/// its rename). Returns false on failure (errno set); file systems without fsync count as success.
+bool sync_file(const std::string& path);
 
 /// Text file written atomically (summary.yaml, CSV).
 void write_text_atomic(const std::string& path, const std::string& text);

@@ -1,5 +1,7 @@
 #include "io/dicom_writer.hpp"
 
+#include "io/atomic_file.hpp"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -150,9 +152,9 @@ void put_pixel_module(const Putter& p, std::int64_t nx, std::int64_t ny, bool is
   p.u16(DCM_PixelRepresentation, is_signed ? 1 : 0);
 }
 
-/// Saves under "<path>.tmp-<pid>" (explicit VR little endian) and renames to path.
+/// Saves under "<path>.tmp-<run id>" (explicit VR little endian) and renames to path.
 void save_atomic(DcmFileFormat& ff, const std::string& path) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  const std::string tmp = temp_name_for(path);
   const OFCondition c = ff.saveFile(tmp.c_str(), EXS_LittleEndianExplicit, EET_ExplicitLength);
   if (c.bad()) {
     std::remove(tmp.c_str());

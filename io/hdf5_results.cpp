@@ -3,6 +3,8 @@
 // against 1.12/1.14 (only version-stable API calls, H5_VERSION_GE guards where they differ).
 #include "io/hdf5_results.hpp"
 
+#include "io/atomic_file.hpp"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -346,6 +348,11 @@ std::string plural_planes(std::int64_t n) { return std::to_string(n) + (n == 1 ?
 
 }  // namespace
 
+// Local checks run inside collective_check (an agreement, no collective call inside); the bodies
+// that call collective HDF5 functions (create, write, attributes, close) run inside
+// collective_or_abort: a rank failing there cannot wait in an agreement while the others wait in
+// the collective, so it ends the job (docs/design.md "Failure semantics").
+
 // ==== H5ResultWriter ==========================================================================
 
 struct H5ResultWriter::Impl {
@@ -378,7 +385,7 @@ struct H5ResultWriter::Impl {
   void write_root_array(const std::string& raw_name, const std::vector<double>& values, std::vector<hsize_t> dims) {
     std::string name;
     collective_check(comm, [&] { name = clean_name(raw_name); });
-    collective_check(comm, [&] {
+    collective_or_abort(comm, [&] {
       if (link_exists(file.get(), name)) throw InternalError(path + ": dataset '" + name + "' already written");
       H5Id lcpl = make_lcpl();
       H5Id fspace = make_space(dims, "H5Screate_simple(" + name + ")");
@@ -422,7 +429,7 @@ H5ResultWriter::H5ResultWriter(const std::string& path, const Grid& grid, const 
     if (::access(parent.c_str(), W_OK | X_OK) != 0)
       throw InputError(path + ": cannot write, folder " + parent.string() + " is not writable");
     if (fs::is_directory(path, ec)) throw InputError(path + ": cannot write, it is a folder");
-    tmp = path + ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
+    tmp = temp_name_for(path);
   });
   tmp = comm.broadcast(tmp);
 
@@ -446,7 +453,7 @@ H5ResultWriter::H5ResultWriter(const std::string& path, const Grid& grid, const 
   impl_->comm = comm;
 
   // 3. collective create (the destructor of impl_ removes the temporary if anything below throws)
-  collective_check(comm, [&] {
+  collective_or_abort(comm, [&] {
     H5Id fapl = make_fapl(&impl_->comm.comm);
     const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
     if (f < 0) throw InputError(path + ": cannot create " + tmp + " (" + h5_error_text() + ")");
@@ -454,7 +461,7 @@ H5ResultWriter::H5ResultWriter(const std::string& path, const Grid& grid, const 
   });
 
   // 4. root attributes
-  collective_check(comm, [&] {
+  collective_or_abort(comm, [&] {
     const hid_t f = impl_->file.get();
     write_string_attribute(f, "voxflow_version", kVersion);
     write_string_attribute(f, "command_line", cmd);
@@ -506,7 +513,7 @@ void H5ResultWriter::write_map(const std::string& raw_name, const Volume3D& map,
     throw InternalError(im.path + ": map '" + name + "': the ranks own " + plural_planes(owned) + " of " +
                         plural_planes(nz));
 
-  collective_check(comm, [&] {
+  collective_or_abort(comm, [&] {
     if (link_exists(im.file.get(), name)) throw InternalError(im.path + ": dataset '" + name + "' already written");
     const std::vector<hsize_t> dims{static_cast<hsize_t>(nz), static_cast<hsize_t>(ny), static_cast<hsize_t>(nx)};
     H5Id fspace = make_space(dims, "H5Screate_simple(" + name + ")");
@@ -557,7 +564,7 @@ void H5ResultWriter::write_attribute(const std::string& name, const std::string&
   silence_hdf5();
   impl_->require_open("write_attribute");
   const std::string v = impl_->comm.broadcast(value);
-  collective_check(impl_->comm, [&] { write_string_attribute(impl_->file.get(), name, v); });
+  collective_or_abort(impl_->comm, [&] { write_string_attribute(impl_->file.get(), name, v); });
 }
 
 void H5ResultWriter::write_attribute(const std::string& name, const std::vector<double>& value) {
@@ -568,7 +575,7 @@ void H5ResultWriter::write_attribute(const std::string& name, const std::vector<
   MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm.comm);
   std::vector<double> v = comm.is_root() ? value : std::vector<double>(static_cast<std::size_t>(n));
   if (n > 0) MPI_Bcast(v.data(), static_cast<int>(n), MPI_DOUBLE, 0, comm.comm);
-  collective_check(comm, [&] {
+  collective_or_abort(comm, [&] {
     write_numeric_attribute(impl_->file.get(), name, {static_cast<hsize_t>(n)}, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                             v.data());
   });
@@ -596,11 +603,61 @@ void H5ResultWriter::write_matrix(const std::string& name, const std::vector<dou
   impl_->write_root_array(name, values, {static_cast<hsize_t>(rc[0]), static_cast<hsize_t>(rc[1])});
 }
 
+void H5ResultWriter::write_rows(const std::string& raw_name, const std::vector<double>& rows, std::int64_t width) {
+  silence_hdf5();
+  Impl& im = *impl_;
+  const Comm& comm = im.comm;
+  im.require_open("write_rows");
+  std::string name;
+  collective_check(comm, [&] {
+    name = clean_name(raw_name);
+    if (width < 1 || rows.size() % static_cast<std::size_t>(width) != 0)
+      throw InternalError(im.path + ": rows '" + name + "' of width " + std::to_string(width) + " given " +
+                          std::to_string(rows.size()) + " values on rank " + std::to_string(comm.rank()));
+  });
+  const long long mine = static_cast<long long>(rows.size()) / width;
+  long long before = 0;
+  MPI_Exscan(&mine, &before, 1, MPI_LONG_LONG, MPI_SUM, comm.comm);
+  if (comm.is_root()) before = 0;  // MPI_Exscan leaves rank 0's result undefined
+  const long long total = comm.sum(mine);
+  collective_or_abort(comm, [&] {
+    if (link_exists(im.file.get(), name)) throw InternalError(im.path + ": dataset '" + name + "' already written");
+    const hsize_t w = static_cast<hsize_t>(width);
+    H5Id fspace = make_space({static_cast<hsize_t>(total), w}, "H5Screate_simple(" + name + ")");
+    H5Id lcpl = make_lcpl();
+    H5Id dset(check(H5Dcreate2(im.file.get(), name.c_str(), H5T_IEEE_F64LE, fspace.get(), lcpl.get(), H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    "H5Dcreate2(" + name + ")"),
+              H5Dclose);
+    H5Id mspace = make_space({mine > 0 ? static_cast<hsize_t>(mine) : 1, w}, "H5Screate_simple(memory)");
+    const double dummy[1] = {0.0};
+    const double* buf = dummy;
+    if (mine > 0) {
+      const std::array<hsize_t, 2> start{static_cast<hsize_t>(before), 0};
+      const std::array<hsize_t, 2> count{static_cast<hsize_t>(mine), w};
+      check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+            "H5Sselect_hyperslab");
+      buf = rows.data();
+    } else {
+      check(H5Sselect_none(fspace.get()), "H5Sselect_none");
+      check(H5Sselect_none(mspace.get()), "H5Sselect_none");
+    }
+    H5Id dxpl = make_collective_dxpl();
+    if (total > 0)
+      check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), dxpl.get(), buf), "H5Dwrite(" + name + ")");
+    check(dset.reset(), "H5Dclose(" + name + ")");
+  });
+}
+
 void H5ResultWriter::commit() {
   silence_hdf5();
   Impl& im = *impl_;
   im.require_open("commit");
-  collective_check(im.comm, [&] { check(im.file.reset(), "H5Fclose(" + im.tmp_path + ")"); });
+  collective_or_abort(im.comm, [&] {
+    // every rank's data reaches the disk (MPI_File_sync under the MPI-IO driver) before the rename
+    check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "H5Fflush(" + im.tmp_path + ")");
+    check(im.file.reset(), "H5Fclose(" + im.tmp_path + ")");
+  });
   im.comm.barrier();
   on_root_checked(im.comm, [&] {
     if (std::rename(im.tmp_path.c_str(), im.path.c_str()) != 0)
@@ -711,7 +768,7 @@ Volume3D read_h5_map(const std::string& path, const std::string& name, const Sla
   const std::int64_t z_lo = std::max<std::int64_t>(0, slab.z0 - halo);
   const std::int64_t z_hi = std::min<std::int64_t>(grid.nz(), slab.z_end() + halo);
   const hsize_t planes = z_hi > z_lo ? static_cast<hsize_t>(z_hi - z_lo) : 0;
-  collective_check(comm, [&] {
+  collective_or_abort(comm, [&] {
     H5Id fapl = make_fapl(&comm.comm);
     H5Id file(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), "H5Fopen(" + path + ")"), H5Fclose);
     H5Id dset(check(H5Dopen2(file.get(), dname.c_str(), H5P_DEFAULT), "H5Dopen2(" + dname + ")"), H5Dclose);

@@ -67,6 +67,11 @@ class H5ResultWriter {
   /// (C) order; rows * cols must equal values.size() on rank 0 (else InternalError on all ranks).
   void write_matrix(const std::string& name, const std::vector<double>& values, std::int64_t rows,
                     std::int64_t cols);
+  /// Collective. A 2D float64 dataset [N, width] of the rows every rank holds (`rows`: this rank's
+  /// rows, row-major, rows.size() a multiple of width; any count, also 0), in rank order: rank r's
+  /// rows start at the sum of the counts of ranks < r (MPI_Exscan), written in parallel,
+  /// uncompressed. Throws InternalError (every rank) when width < 1 or a size is not a multiple.
+  void write_rows(const std::string& name, const std::vector<double>& rows, std::int64_t width);
   /// Collective. Closes the file and renames it to its final name (rank 0, after a barrier).
   /// Throws InternalError when called twice or when the rename fails (on every rank).
   void commit();

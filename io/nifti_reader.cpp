@@ -189,6 +189,13 @@ Header read_header(const std::string& path) {
     if (dim[i] < 1)
       throw InputError(path + ": invalid NIfTI header (dim[" + std::to_string(i) + "] = " + std::to_string(dim[i]) +
                        ")");
+  {
+    // refuse sizes no file can hold before any product overflows or anything is allocated
+    double claimed = 1.0;
+    for (int i = 1; i <= dim[0]; ++i) claimed *= static_cast<double>(dim[i]);
+    if (claimed > 0x1p56)
+      throw InputError(path + ": invalid NIfTI header (it claims " + std::to_string(claimed) + " voxels)");
+  }
   for (int i = 5; i <= dim[0]; ++i)
     if (dim[i] > 1)
       throw InputError(path + ": " + std::to_string(dim[0]) + "D NIfTI image (dim[" + std::to_string(i) + "] = " +
@@ -267,6 +274,15 @@ Header read_header(const std::string& path) {
     if (have < need)
       throw InputError(h.data_path + ": truncated NIfTI file: the header needs " + std::to_string(need) +
                        " bytes, the file has " + std::to_string(have));
+  } else {
+    // deflate packs at most 1032 bytes into one (RFC 1951: a 258-byte match in under 2 bits): a
+    // header that needs more than that is refused before the reader allocates for it
+    const double need = static_cast<double>(h.data_offset) +
+                        static_cast<double>(g.n_voxels()) * static_cast<double>(g.nt) * static_cast<double>(h.nbyper);
+    const std::int64_t have = (h.data_path == path) ? file_size : stat_input(h.data_path);
+    if (need > 1032.0 * static_cast<double>(have) + 65536.0)
+      throw InputError(h.data_path + ": truncated or corrupt NIfTI file: the header needs " + std::to_string(need) +
+                       " bytes of voxel data, more than a gzip file of " + std::to_string(have) + " bytes can hold");
   }
   return h;
 }

@@ -1,14 +1,21 @@
-// NIfTI-1 map writing through nifti_clib: rank 0 builds the header (nifti_make_new_nim, then
-// the geometry of the grid or the reference file), writes it with nifti_image_write_hdr_img2
-// into a znzFile it opened on "<path>.tmp-<pid>" (gzip when path ends in .gz), then writes its
-// own planes and those of ranks 1..N-1 received in rank order (MPI_Recv; each rank MPI_Send's
-// its owned planes already converted to the output type). The status of every stage is
-// broadcast from rank 0, so all ranks throw the same error and none waits forever.
+// NIfTI-1 map writing, in parallel: rank 0 builds the header with nifti_clib (nifti_make_new_nim,
+// then the geometry of the grid or the reference file; nifti_convert_nim2n1hdr gives its 348
+// bytes, then 4 bytes of empty extension flag: data at offset 352); every rank converts its owned
+// planes to the output type and, for .nii.gz, deflates them (rank 0: header + its planes) as one
+// gzip member (RFC 1952; a .nii.gz of several members is one valid gzip stream: zlib's gzread,
+// nifti_clib, nibabel and Python's gzip read it whole). The members' sizes are prefix-summed
+// (MPI_Exscan), each rank writes its bytes at its offset into "<path>.tmp-<run id>" and fsyncs,
+// then rank 0 renames the file. Deflating, the costly part, thus runs on every rank at once.
+// Local failures are agreed on (collective_check); no collective runs inside an agreement.
 #include "io/nifti_writer.hpp"
 
+#include "io/atomic_file.hpp"
+
 #include <mpi.h>
+#include <fcntl.h>
 #include <nifti2_io.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -26,10 +33,6 @@
 
 namespace voxflow::io {
 namespace {
-
-constexpr int kTagData = 0x4e49;  // "NI"
-/// largest message: whole planes up to this many bytes (MPI counts are int)
-constexpr std::int64_t kMaxMessageBytes = std::int64_t{1} << 28;
 
 struct NimFree {
   void operator()(nifti_image* nim) const {
@@ -224,49 +227,59 @@ Status run_on_root(F&& f) {
   return s;
 }
 
-/// Rank 0's open temporary file; removed on destruction unless committed.
-class TempOut {
- public:
-  TempOut(const std::string& path, bool gz) : path_(path), tmp_(path + ".tmp-" + std::to_string(::getpid())) {
-    errno = 0;
-    fp_ = znzopen(tmp_.c_str(), "wb", gz ? 1 : 0);
-    if (znz_isnull(fp_)) {
-      const int e = errno;
-      const std::string why = e ? std::strerror(e) : "cannot create file";
-      if (e == ENOENT || e == ENOTDIR || e == EACCES || e == EROFS || e == EPERM || e == EISDIR || e == 0)
-        throw InputError(path + ": cannot write NIfTI map (folder missing or not writable: " + why + ")");
-      throw InternalError(path + ": cannot create " + tmp_ + " (" + why + ")");
+/// `data` as one complete gzip member (deflate level 6, zlib's default, as gzopen "wb").
+std::vector<unsigned char> gzip_member(const unsigned char* data, std::size_t bytes, const std::string& path) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw InternalError(path + ": deflateInit2 failed");
+  std::vector<unsigned char> out(static_cast<std::size_t>(deflateBound(&zs, static_cast<uLong>(std::min<std::size_t>(bytes, 1u << 30)))) + 64);
+  std::size_t produced = 0;
+  std::size_t fed = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (zs.avail_in == 0 && fed < bytes) {
+      const std::size_t n = std::min<std::size_t>(bytes - fed, 1u << 30);
+      zs.next_in = const_cast<Bytef*>(data + fed);
+      zs.avail_in = static_cast<uInt>(n);
+      fed += n;
+    }
+    if (out.size() - produced < 65536) out.resize(out.size() * 2 + 65536);
+    zs.next_out = out.data() + produced;
+    zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));
+    const uInt before = zs.avail_out;
+    rc = deflate(&zs, fed == bytes ? Z_FINISH : Z_NO_FLUSH);
+    produced += before - zs.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+      deflateEnd(&zs);
+      throw InternalError(path + ": deflate failed");
     }
   }
-  ~TempOut() {
-    if (!znz_isnull(fp_)) znzclose(fp_);
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  TempOut(const TempOut&) = delete;
-  TempOut& operator=(const TempOut&) = delete;
+  deflateEnd(&zs);
+  out.resize(produced);
+  return out;
+}
 
-  znzFile fp() const { return fp_; }
-  /// nifti_clib closed and freed the handle (failed header write)
-  void forget() { fp_ = nullptr; }
-  void write(const void* data, std::int64_t bytes) {
-    if (bytes <= 0) return;
-    const size_t n = znzwrite(data, 1, static_cast<size_t>(bytes), fp_);
-    if (n != static_cast<size_t>(bytes))
-      throw InternalError(path_ + ": write failed (" + std::to_string(bytes) + " bytes to " + tmp_ + ")");
+/// pwrite all of `bytes` at `offset`, then fsync. Throws InternalError.
+void write_at(const std::string& tmp, const std::string& path, const unsigned char* p, std::size_t bytes, std::int64_t offset) {
+  const int fd = ::open(tmp.c_str(), O_WRONLY);
+  if (fd < 0) throw InternalError(path + ": cannot open " + tmp + " (" + std::strerror(errno) + ")");
+  off_t off = static_cast<off_t>(offset);
+  while (bytes > 0) {
+    const ssize_t w = ::pwrite(fd, p, bytes, off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int e = errno;
+      ::close(fd);
+      throw InternalError(path + ": write to " + tmp + " failed (" + std::strerror(e) + ")");
+    }
+    p += w;
+    off += w;
+    bytes -= static_cast<std::size_t>(w);
   }
-  void commit() {
-    const int rc = znzclose(fp_);  // also sets fp_ to NULL
-    if (rc != 0) throw InternalError(path_ + ": closing " + tmp_ + " failed (disk full?)");
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-      throw InternalError(path_ + ": rename from " + tmp_ + " failed (" + std::strerror(errno) + ")");
-    committed_ = true;
-  }
-
- private:
-  std::string path_, tmp_;
-  znzFile fp_ = nullptr;
-  bool committed_ = false;
-};
+  const bool synced = ::fsync(fd) == 0 || errno == EINVAL;
+  ::close(fd);
+  if (!synced) throw InternalError(path + ": fsync of " + tmp + " failed");
+}
 
 }  // namespace
 
@@ -277,96 +290,90 @@ void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiRe
   const std::int64_t plane = lay.plane_size();
   const int bpv = bytes_per_voxel(type);
   const std::int64_t plane_bytes = plane * bpv;
-  const std::int64_t chunk_planes = std::max<std::int64_t>(1, kMaxMessageBytes / std::max<std::int64_t>(1, plane_bytes));
+  const bool gz = ends_with(path, ".gz");
 
   // Every rank: its slab (z0, nz) goes to rank 0, which checks that the slabs tile the volume.
   long long mine[2] = {static_cast<long long>(lay.slab.z0), static_cast<long long>(lay.slab.nz)};
   std::vector<long long> slabs(rank == 0 ? 2 * static_cast<size_t>(size) : 0);
   MPI_Gather(mine, 2, MPI_LONG_LONG, slabs.data(), 2, MPI_LONG_LONG, 0, comm.comm);
 
-  // Stage 1 (rank 0): validate, build the header, open the temporary file, write the header.
-  NimPtr nim;
-  std::unique_ptr<TempOut> out;
+  // Stage 1 (rank 0): validate, build the header, create the (empty) temporary file.
+  const std::string tmp = temp_name_for(path);
+  std::vector<unsigned char> bytes;  // this rank's part of the file, uncompressed
+  // rank 0 decides; its verdict (type and message) is every rank's, as the callers expect
   Status st;
-  if (rank == 0) {
-    st = run_on_root([&] {
-      if (!(ends_with(path, ".nii") || ends_with(path, ".nii.gz")))
-        throw InputError(path + ": a NIfTI map must be named *.nii or *.nii.gz");
-      const Grid& g = ref.grid;
-      if (g.dims != lay.grid.dims)
-        throw InternalError(path + ": map is " + lay.grid.describe() + " but its reference grid is " + g.describe());
-      long long next = 0;
-      for (int r = 0; r < size; ++r) {
-        if (slabs[2 * r] != next && slabs[2 * r + 1] > 0)
-          throw InternalError(path + ": slab of rank " + std::to_string(r) + " does not follow the previous one");
-        next += slabs[2 * r + 1];
-      }
-      if (next != g.dims[2])
-        throw InternalError(path + ": the ranks' slabs hold " + std::to_string(next) + " planes, the grid has " +
-                            std::to_string(g.dims[2]));
-      for (int a = 0; a < 3; ++a)
-        if (g.dims[a] < 1) throw InternalError(path + ": cannot write an empty map (" + g.describe() + ")");
-      nim = build_header(path, ref, type, description, units);
-      nifti_1_header probe;
-      if (nifti_convert_nim2n1hdr(nim.get(), &probe) != 0)
-        throw InputError(path + ": map " + g.describe() + " does not fit a NIfTI-1 header (dims > 32767)");
-      out = std::make_unique<TempOut>(path, ends_with(path, ".gz"));
-      // write_opts 2: write the header (and the empty extension flag), leave the file open at
-      // the data offset; nifti_clib writes into the znzFile passed as imgfile. With the header
-      // checked above, a NULL return means the header write failed and nifti_clib closed the file.
-      znzFile fp = nifti_image_write_hdr_img2(nim.get(), 2, "wb", out->fp(), nullptr);
-      if (znz_isnull(fp)) {
-        out->forget();
-        throw InternalError(path + ": writing the NIfTI header failed");
-      }
-      if (nim->iname_offset != 352)
-        throw InternalError(path + ": unexpected NIfTI data offset " + std::to_string(nim->iname_offset));
-    });
-  }
-  st = broadcast_status(comm, st);
-  if (st.code != 0) throw_status(st);  // rank 0's TempOut (if any) removed its file
-
-  // Stage 2: data. Rank 0 writes its planes, then each other rank's in rank order; every other
-  // rank sends its owned planes in chunks. Rank 0 keeps receiving after a write error so that
-  // no sender blocks, then reports the error.
-  auto owned_host = Kokkos::create_mirror_view(map.data);
-  Kokkos::deep_copy(owned_host, map.data);
-  const float* owned = owned_host.data() + lay.owned_to_storage(0);
-  std::vector<unsigned char> buf;
-  if (rank != 0) {
-    for (std::int64_t z = 0; z < lay.slab.nz; z += chunk_planes) {
-      const std::int64_t np = std::min(chunk_planes, lay.slab.nz - z);
-      buf.resize(static_cast<size_t>(np * plane_bytes));
-      encode(owned + z * plane, np * plane, type, buf.data());
-      if (MPI_Send(buf.data(), static_cast<int>(buf.size()), MPI_BYTE, 0, kTagData, comm.comm) != MPI_SUCCESS)
-        abort_all(path + ": MPI_Send of a NIfTI slab failed", 1);
+  if (rank == 0) st = run_on_root([&] {
+    if (!(ends_with(path, ".nii") || gz)) throw InputError(path + ": a NIfTI map must be named *.nii or *.nii.gz");
+    const Grid& g = ref.grid;
+    if (g.dims != lay.grid.dims)
+      throw InternalError(path + ": map is " + lay.grid.describe() + " but its reference grid is " + g.describe());
+    long long next = 0;
+    for (int r = 0; r < size; ++r) {
+      if (slabs[2 * r] != next && slabs[2 * r + 1] > 0)
+        throw InternalError(path + ": slab of rank " + std::to_string(r) + " does not follow the previous one");
+      next += slabs[2 * r + 1];
     }
-  } else {
-    st = run_on_root([&] {
-      Status first_error;
-      for (int r = 0; r < size; ++r) {
-        const std::int64_t nz = slabs[2 * r + 1];
-        for (std::int64_t z = 0; z < nz; z += chunk_planes) {
-          const std::int64_t np = std::min(chunk_planes, nz - z);
-          buf.resize(static_cast<size_t>(np * plane_bytes));
-          if (r == 0) {
-            encode(owned + z * plane, np * plane, type, buf.data());
-          } else if (MPI_Recv(buf.data(), static_cast<int>(buf.size()), MPI_BYTE, r, kTagData, comm.comm,
-                              MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-            abort_all(path + ": MPI_Recv of a NIfTI slab failed", 1);
-          }
-          if (first_error.code == 0) {
-            first_error = run_on_root([&] { out->write(buf.data(), static_cast<std::int64_t>(buf.size())); });
-          }
-        }
-      }
-      if (first_error.code != 0) throw_status(first_error);
-      out->commit();
-    });
-    out.reset();  // removes the temporary unless committed
-  }
+    if (next != g.dims[2])
+      throw InternalError(path + ": the ranks' slabs hold " + std::to_string(next) + " planes, the grid has " +
+                          std::to_string(g.dims[2]));
+    for (int a = 0; a < 3; ++a)
+      if (g.dims[a] < 1) throw InternalError(path + ": cannot write an empty map (" + g.describe() + ")");
+    NimPtr nim = build_header(path, ref, type, description, units);
+    nifti_set_iname_offset(nim.get(), 1);
+    nifti_1_header hdr;
+    if (nifti_convert_nim2n1hdr(nim.get(), &hdr) != 0)
+      throw InputError(path + ": map " + g.describe() + " does not fit a NIfTI-1 header (dims > 32767)");
+    if (nim->iname_offset != 352 || static_cast<int>(hdr.vox_offset) != 352)
+      throw InternalError(path + ": unexpected NIfTI data offset " + std::to_string(nim->iname_offset));
+    bytes.resize(352, 0);  // header + extension flag {0, 0, 0, 0}
+    std::memcpy(bytes.data(), &hdr, sizeof hdr);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      const int e = errno;
+      const std::string why = std::strerror(e);
+      if (e == ENOENT || e == ENOTDIR || e == EACCES || e == EROFS || e == EPERM || e == EISDIR)
+        throw InputError(path + ": cannot write NIfTI map (folder missing or not writable: " + why + ")");
+      throw InternalError(path + ": cannot create " + tmp + " (" + why + ")");
+    }
+    ::close(fd);
+  });
   st = broadcast_status(comm, st);
   if (st.code != 0) throw_status(st);
+
+  // Stage 2 (every rank): encode (and deflate) its planes; offsets from the prefix sum of sizes.
+  std::vector<unsigned char> member;
+  collective_check(comm, [&] {
+    auto owned_host = Kokkos::create_mirror_view(map.data);
+    Kokkos::deep_copy(owned_host, map.data);
+    const float* owned = owned_host.data() + lay.owned_to_storage(0);
+    const std::size_t head = bytes.size();
+    bytes.resize(head + static_cast<std::size_t>(lay.slab.nz * plane_bytes));
+    encode(owned, lay.slab.nz * plane, type, bytes.data() + head);
+    if (gz && !bytes.empty()) {
+      member = gzip_member(bytes.data(), bytes.size(), path);
+      std::vector<unsigned char>().swap(bytes);
+    } else {
+      member.swap(bytes);
+    }
+  });
+  const long long my_size = static_cast<long long>(member.size());
+  long long offset = 0;
+  MPI_Exscan(&my_size, &offset, 1, MPI_LONG_LONG, MPI_SUM, comm.comm);
+  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
+
+  // Stage 3: every rank writes its bytes at its offset and fsyncs; then rank 0 renames.
+  try {
+    collective_check(comm, [&] {
+      if (!member.empty()) write_at(tmp, path, member.data(), member.size(), offset);
+    });
+    collective_check(comm, [&] {
+      if (rank == 0 && std::rename(tmp.c_str(), path.c_str()) != 0)
+        throw InternalError(path + ": rename from " + tmp + " failed (" + std::strerror(errno) + ")");
+    });
+  } catch (...) {
+    if (rank == 0) std::remove(tmp.c_str());
+    throw;
+  }
 }
 
 }  // namespace voxflow::io

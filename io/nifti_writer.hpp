@@ -31,10 +31,12 @@ struct NiftiReference {
 /// affine with shear is approximated there; the sform is exact to float precision).
 /// A non-empty reference_nifti must be a readable NIfTI file with the grid's dims (else
 /// InputError). Rounding of UInt8/Int16 is half away from zero; NaN becomes 0. Every error is
-/// decided on rank 0 and broadcast, so all ranks throw the same type and message; the
-/// temporary "<path>.tmp-<pid>" is removed on failure. The slabs of the ranks must tile
-/// [0, nz) in rank order (as make_slab does), else InternalError. Rank 0 holds at most one
-/// 256 MiB chunk of another rank's planes at a time.
+/// agreed on by all ranks (collective_check), so all ranks throw; the temporary
+/// "<path>.tmp-<run id>" is removed on failure. The slabs of the ranks must tile [0, nz) in rank
+/// order (as make_slab does), else InternalError. Written in parallel: each rank deflates its own
+/// planes as one gzip member (.nii.gz) and writes it at its offset (prefix sum of the sizes), so a
+/// .nii.gz holds one gzip member per rank with planes; memory per rank: its slab encoded, plus
+/// its compressed member.
 void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiReference& ref, MapType type,
                      const Comm& comm, const std::string& description = "", const std::string& units = "");
 

@@ -83,8 +83,11 @@ void write_npy_map(const std::string& path, const Volume3D& map, const Comm& com
     const off_t off = static_cast<off_t>(h.size() + sizeof(double) * L.slab.z0 * L.plane_size());
     const size_t bytes = buf.size() * sizeof(double);
     const ssize_t w = ::pwrite(fd, buf.data(), bytes, off);
+    // every rank's planes are on the disk before rank 0 renames the file
+    const bool synced = ::fsync(fd) == 0 || errno == EINVAL;
     ::close(fd);
     if (w != static_cast<ssize_t>(bytes)) throw InternalError("short write to " + tmp);
+    if (!synced) throw InternalError("fsync " + tmp + ": " + std::strerror(errno));
   };
   try {
     collective_check(comm, write_own_planes);
@@ -96,7 +99,7 @@ void write_npy_map(const std::string& path, const Volume3D& map, const Comm& com
     if (comm.is_root()) {
       // the file must have its full size even if the last ranks wrote nothing
       const off_t full = static_cast<off_t>(h.size() + sizeof(double) * L.grid.n_voxels());
-      if (::truncate(tmp.c_str(), full) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+      if (::truncate(tmp.c_str(), full) != 0 || !sync_file(tmp) || std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
         throw InternalError("cannot finish " + path + ": " + std::strerror(errno));
       }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/gtest_support.hpp"
+#include "io/atomic_file.hpp"
 #include "io/dicom_reader.hpp"
 #include "io/dicom_writer.hpp"
 #include "src/core/error.hpp"
@@ -110,7 +111,7 @@ TEST_P(DicomMultiframeRoundTrip, WriteOnRootReadSlabsEverywhere) {
     if (comm.is_root()) write_dicom_multiframe(path, g, pixels, 2.5, 0.5, -20.0, "round trip");
   });
   ASSERT_TRUE(std::filesystem::exists(path));
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp-" + std::to_string(::getpid())));
+  EXPECT_FALSE(std::filesystem::exists(voxflow::io::temp_name_for(path)));
 
   const ImageInfo info = read_dicom_info(path);
   EXPECT_EQ(info.format, "DICOM multi-frame");

@@ -31,4 +31,36 @@ void collective_check(const Comm& comm, F&& f) {
   if (who >= 0) throw PeerFailure(who, who_code);
 }
 
+template <class F>
+void collective_or_abort(const Comm& comm, F&& f) {
+  std::exception_ptr err;
+  int code = 0;
+  std::string what;
+  try {
+    f();
+    return;
+  } catch (const PeerFailure& e) {
+    err = std::current_exception();
+    code = e.exit_code();
+  } catch (const Error& e) {
+    err = std::current_exception();
+    code = e.exit_code();
+    what = e.what();
+  } catch (const std::exception& e) {
+    err = std::current_exception();
+    code = 1;
+    what = std::string("internal error: ") + e.what();
+  } catch (...) {
+    err = std::current_exception();
+    code = 1;
+    what = "internal error: unknown exception";
+  }
+  int who = -1, who_code = 0;
+  if (agree_on_failure_within(comm, !what.empty(), code, kFailureAgreementTimeoutS, who, who_code)) {
+    if (who == comm.rank()) std::rethrow_exception(err);
+    throw PeerFailure(who, who_code);
+  }
+  fail_all_ranks(what, code);
+}
+
 }  // namespace voxflow

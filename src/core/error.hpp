@@ -1,6 +1,7 @@
 #pragma once
 // voxflow::Error and its subclasses. main() turns each into one line on stderr and an exit
-// code: 2 for bad input or usage, 1 for internal faults, 130 when cancelled (DESIGN.md).
+// code: 2 for bad input or usage, 1 for internal faults, 130 when cancelled (Ctrl+C), 75 when a
+// batch system's SIGUSR1/SIGTERM stopped the run after its checkpoint (DESIGN.md, docs/design.md).
 #include <stdexcept>
 #include <string>
 
@@ -39,6 +40,15 @@ class InternalError : public Error {
 class CancelledError : public Error {
  public:
   explicit CancelledError(const std::string& what) : Error(what, 130) {}
+};
+
+/// SIGUSR1 or SIGTERM (a batch system's warning before the time limit, or its stop) ended the run
+/// after writing only its checkpoint: "checkpointed, not finished". Exit 75 (EX_TEMPFAIL of
+/// sysexits.h), so a job script can requeue the job and --resume it.
+class CheckpointedError : public Error {
+ public:
+  static constexpr int kExitCode = 75;
+  explicit CheckpointedError(const std::string& what) : Error(what, kExitCode) {}
 };
 
 /// Thrown on the ranks that did not fail themselves when another rank failed (see

@@ -1,18 +1,57 @@
 #include "src/core/mpi_context.hpp"
 
 #include <Kokkos_Core.hpp>
+#include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <cstdint>
+#include <random>
+#include <unistd.h>
 #include <vector>
 
 namespace voxflow {
 
+namespace {
+/// A copy of MPI_COMM_WORLD used only by agree_on_failure_within (never by the normal flow).
+MPI_Comm g_failure_comm = MPI_COMM_NULL;
+std::string g_run_id;
+
+std::string make_run_id() {
+  std::random_device rd;
+  std::uint64_t x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  x ^= static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  x ^= static_cast<std::uint64_t>(::getpid()) << 17;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+}  // namespace
+
+const std::string& run_id() {
+  if (g_run_id.empty()) g_run_id = "p" + std::to_string(static_cast<long long>(::getpid()));
+  return g_run_id;
+}
+
 Runtime::Runtime(int& argc, char**& argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  // Errors from MPI calls come back as codes that voxflow turns into exceptions.
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  // A failed MPI call ends the job (MPI_ERRORS_ARE_FATAL, the MPI default, set explicitly): an
+  // error code that one rank would turn into an exception leaves the other ranks inside the
+  // collective (docs/design.md "Failure semantics"). Input errors are agreed on before any
+  // collective (collective_check); files opened with MPI-IO keep MPI_ERRORS_RETURN.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+  MPI_Comm_dup(MPI_COMM_WORLD, &g_failure_comm);
+  {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    char id[17] = {0};
+    if (rank == 0) std::snprintf(id, sizeof id, "%s", make_run_id().c_str());
+    MPI_Bcast(id, 17, MPI_CHAR, 0, MPI_COMM_WORLD);
+    g_run_id = id;
+  }
   // Kokkos sees only its own --kokkos-* options: its initialize() would print its help for
   // voxflow's --help and warn about the other options.
   std::vector<char*> kargs{argv[0]};
@@ -35,6 +74,7 @@ Runtime::Runtime(int& argc, char**& argv) {
 
 Runtime::~Runtime() {
   Kokkos::finalize();
+  if (g_failure_comm != MPI_COMM_NULL) MPI_Comm_free(&g_failure_comm);
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
@@ -101,6 +141,47 @@ std::pair<int, int> agree_on_failure(const Comm& comm, bool failed, int exit_cod
   return {lowest, code};
 }
 }  // namespace detail
+
+bool agree_on_failure_within(const Comm& comm, bool failed, int exit_code, double timeout_s, int& lowest_rank,
+                             int& agreed_code) {
+  lowest_rank = -1;
+  agreed_code = 0;
+  if (g_failure_comm == MPI_COMM_NULL) return false;
+  int cmp = MPI_UNEQUAL;
+  MPI_Comm_compare(comm.comm, MPI_COMM_WORLD, &cmp);
+  if (cmp != MPI_IDENT && cmp != MPI_CONGRUENT) return false;
+  // lowest failing rank wins, its code rides in the low byte (exit codes are 0..255)
+  const int code = exit_code & 0xff;
+  int mine = failed ? comm.rank() * 256 + code : INT_MAX;
+  int out = INT_MAX;
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Iallreduce(&mine, &out, 1, MPI_INT, MPI_MIN, g_failure_comm, &req) != MPI_SUCCESS) return false;
+  const auto t0 = std::chrono::steady_clock::now();
+  int done = 0;
+  while (true) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+    struct timespec ts {0, 1000000};  // 1 ms
+    nanosleep(&ts, nullptr);
+  }
+  if (out == INT_MAX) {  // only peers took part (cannot happen in practice): keep the carried code
+    lowest_rank = comm.size();
+    agreed_code = code;
+    return true;
+  }
+  lowest_rank = out / 256;
+  agreed_code = out % 256;
+  return true;
+}
+
+void fail_all_ranks(const std::string& what, int exit_code) {
+  if (!what.empty()) std::fprintf(stderr, "voxflow: error: %s\n", what.c_str());
+  std::fflush(stdout);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::abort();
+}
 
 void abort_all(const std::string& msg, int exit_code) {
   std::fprintf(stderr, "%s\n", msg.c_str());

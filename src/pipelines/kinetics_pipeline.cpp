@@ -9,13 +9,16 @@
 #include <sstream>
 
 #include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
 #include "io/dicom_writer.hpp"
 #include "io/image_reader.hpp"
 #include "io/nifti_reader.hpp"
+#include "io/output_manifest.hpp"
 #include "io/png_writer.hpp"
 #include "io/times_file.hpp"
 #include "src/core/cancellation.hpp"
 #include "src/core/error.hpp"
+#include "src/core/fault_injection.hpp"
 #include "src/core/stopwatch.hpp"
 #include "src/core/fingerprint.hpp"
 #include "src/core/halo_exchange.hpp"
@@ -78,6 +81,7 @@ void write_panel_png(const MapSet& maps, const std::vector<Volume3D>& vols, cons
 void write_kinetics_outputs(const MapSet& maps, const KineticsContext& ctx, RunSummary& sum, long long checkpoints,
                             const Comm& comm) {
   const Stopwatch t_write;
+  fault_point("write", comm);
   const KineticsOptions& o = *ctx.opt;
   const fs::path out(o.output_dir);
   const auto& specs = maps.specs;
@@ -207,6 +211,7 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   Volume4D series;
   Volume3D mask;
   collective_check(comm, [&] {
+    fault_point("read", comm);
     series = io::read_image_4d(ctx.input, fmt, slab, halo, dicom_opts);
     if (!o.mask.empty()) mask = io::read_nifti_3d(o.mask, slab, 0);
   });
@@ -243,10 +248,9 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   mask = Volume3D();
 
   MapSet maps(series.layout, kinetics::map_specs(), "kinetics_maps");
-  if (o.resume) {
-    load_map_checkpoint(ckpt, maps, ctx.fingerprint, comm);
-  } else {
-    // not fitted yet: "not processed"; outside the mask or the --z slice: final at once
+  {
+    // not fitted yet: "not processed"; outside the mask or the --z slice: final at once (also on
+    // --resume: the checkpoint holds only fitted voxels)
     maps.fill(kinetics::kMapStatus, kinetics::kStatusNotProcessed);
     auto vh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.values);
     auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.done);
@@ -257,8 +261,13 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
       }
     Kokkos::deep_copy(maps.values, vh);
     Kokkos::deep_copy(maps.done, dh);
-    make_output_dir(o.output_dir, comm);
   }
+  MapCheckpoint ck;
+  if (o.resume) ck = resume_map_checkpoint(ckpt, ctx.fingerprint, sum.command_line, maps, comm);
+  // the folder from here on holds this run only: an earlier run's manifest and files go (the
+  // checkpoint a --resume continues from stays)
+  const io::FolderSnapshot folder = io::begin_output_folder(o.output_dir, {"checkpoint.h5"}, comm);
+  if (!o.resume) ck = start_map_checkpoint(ckpt, ctx.fingerprint, sum.command_line, maps, comm);
 
   // the selected voxels still to fit, in order
   VoxelMapJob job;
@@ -302,7 +311,7 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   job.progress = o.progress;
   job.already_done_global = sum.voxels_resumed;
   job.checkpoint_interval_s = o.checkpoint_interval_s;
-  job.checkpoint = [&](const MapSet& m) { save_map_checkpoint(ckpt, m, ctx.fingerprint, sum.command_line, comm); };
+  job.checkpoint = [&](const MapSet& m) { save_map_checkpoint(ck, m, comm); };
   sum.timing_s["prepare"] = t0.seconds();
   series = Volume4D();  // the packed curves and the host copy are all the fit needs
   const VoxelMapOutcome res = run_voxel_maps(job, maps, comm);
@@ -313,29 +322,50 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   sum.state = res.cancelled ? "cancelled" : "complete";
 
   if (res.cancelled) {
-    if (comm.is_root()) std::fprintf(stderr, "\nvoxflow kinetics: cancelled; writing the checkpoint and the maps finished so far\n");
-    save_map_checkpoint(ckpt, maps, ctx.fingerprint, sum.command_line, comm);
-  }
-  sum.timing_s["total"] = t_start.seconds();  // updated after the outputs
-  write_kinetics_outputs(maps, ctx, sum, res.checkpoints + (res.cancelled ? 1 : 0), comm);
-  sum.timing_s["total"] = t_start.seconds();
-  if (res.cancelled) {
     // the signal some rank saw (a rank that only followed the others' agreement saw none)
     const int seen = static_cast<int>(comm.max(static_cast<double>(res.signal)));
     const int sig = seen > 0 ? seen : SIGINT;
+    // SIGUSR1 / SIGTERM: a batch system's warning before the time limit, or its stop; only the
+    // checkpoint fits in that window (exit 75, "checkpointed, not finished"). Ctrl+C (SIGINT) also
+    // writes the maps finished so far (exit 130).
+    const bool checkpoint_only = sig == SIGUSR1 || sig == SIGTERM;
+    if (comm.is_root())
+      std::fprintf(stderr, "\nvoxflow kinetics: cancelled; writing the checkpoint%s\n",
+                   checkpoint_only ? " only" : " and the maps finished so far");
+    const Stopwatch t_ckpt;
+    const std::string part = save_map_checkpoint(ck, maps, comm);
+    const double ckpt_s = t_ckpt.seconds();
     std::string resume_cmd = sum.command_line;
     if (resume_cmd.find("--resume") == std::string::npos) resume_cmd += " --resume";
+    if (checkpoint_only) {
+      if (comm.is_root()) {
+        std::error_code ec;
+        const auto bytes = fs::file_size(part, ec);
+        std::fprintf(stderr,
+                     "voxflow kinetics: stopped by %s after %lld of %lld voxels; checkpoint written in %.3f s (%.1f MB, "
+                     "part %d); to continue:\n  %s\n",
+                     signal_name(sig), sum.voxels_resumed + res.done_global, sum.voxels_selected, ckpt_s,
+                     ec ? 0.0 : static_cast<double>(bytes) / 1e6, ck.next_part - 1, resume_cmd.c_str());
+      }
+      if (!comm.is_root()) throw PeerFailure(0, CheckpointedError::kExitCode);
+      throw CheckpointedError("stopped by " + std::string(signal_name(sig)) + "; checkpoint saved in " + ckpt +
+                              " (not finished: continue with --resume)");
+    }
+    sum.timing_s["total"] = t_start.seconds();  // updated after the outputs
+    write_kinetics_outputs(maps, ctx, sum, res.checkpoints + 1, comm);
     if (comm.is_root())
       std::fprintf(stderr, "voxflow kinetics: stopped by %s after %lld of %lld voxels; to continue:\n  %s\n", signal_name(sig),
                    sum.voxels_resumed + sum.voxels_fitted, sum.voxels_selected, resume_cmd.c_str());
     if (!comm.is_root()) throw PeerFailure(0, 130);
     throw CancelledError("cancelled by " + std::string(signal_name(sig)) + " (checkpoint saved in " + ckpt + ")");
   }
-  if (comm.is_root()) {
-    std::error_code ec;
-    fs::remove(ckpt, ec);
+  sum.timing_s["total"] = t_start.seconds();  // updated after the outputs
+  write_kinetics_outputs(maps, ctx, sum, res.checkpoints, comm);
+  sum.timing_s["total"] = t_start.seconds();
+  io::remove_checkpoint(ckpt, comm);
+  io::write_output_manifest(folder, sum.command_line, comm);  // last: the folder now holds a finished run
+  if (comm.is_root())
     std::fprintf(stderr, "voxflow kinetics: done in %.2f s; results in %s\n", t_start.seconds(), o.output_dir.c_str());
-  }
   return sum;
 }
 

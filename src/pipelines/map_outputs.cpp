@@ -5,6 +5,7 @@
 #include "io/checkpoint.hpp"
 #include "io/npy_writer.hpp"
 #include "src/core/error.hpp"
+#include "src/core/fault_injection.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,28 +56,91 @@ void write_hdf5_maps(const MapSet& maps, const std::vector<Volume3D>& vols, cons
   h5.commit();
 }
 
-void save_map_checkpoint(const std::string& path, const MapSet& maps, const std::string& fingerprint,
-                         const std::string& command_line, const Comm& comm) {
-  std::vector<Volume3D> vols = map_volumes(maps);
-  vols.push_back(maps.done_map());
-  std::vector<io::CheckpointMap> list;
-  for (int m = 0; m < maps.count(); ++m) list.push_back({maps.specs[static_cast<size_t>(m)].name, &vols[static_cast<size_t>(m)]});
-  list.push_back({"done", &vols.back()});
-  io::save_checkpoint(path, list, maps.layout.grid, fingerprint, command_line, comm);
+namespace {
+std::vector<std::string> map_names(const MapSet& maps) {
+  std::vector<std::string> n;
+  for (const auto& s : maps.specs) n.push_back(s.name);
+  return n;
+}
+}  // namespace
+
+MapCheckpoint start_map_checkpoint(const std::string& path, const std::string& fingerprint,
+                                   const std::string& command_line, const MapSet& maps, const Comm& comm) {
+  MapCheckpoint ck;
+  ck.path = path;
+  ck.fingerprint = fingerprint;
+  ck.command_line = command_line;
+  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.done);
+  ck.saved.assign(dh.data(), dh.data() + dh.extent(0));
+  io::remove_checkpoint(path, comm);
+  comm.barrier();
+  return ck;
 }
 
-void load_map_checkpoint(const std::string& path, MapSet& maps, const std::string& fingerprint, const Comm& comm) {
+MapCheckpoint resume_map_checkpoint(const std::string& path, const std::string& fingerprint,
+                                    const std::string& command_line, MapSet& maps, const Comm& comm) {
+  MapCheckpoint ck;
+  ck.path = path;
+  ck.fingerprint = fingerprint;
+  ck.command_line = command_line;
+  std::vector<std::string> parts;
   collective_check(comm, [&] {
-    const std::string have = io::read_checkpoint_fingerprint(path);
-    if (have != fingerprint)
-      throw InputError("checkpoint " + path + " was made from another input or other options (fingerprint " + have +
-                       ", this run " + fingerprint + "); remove it or start without --resume");
+    parts = io::checkpoint_parts(path);
+    if (parts.empty()) throw InputError("no checkpoint at " + path + " (nothing to resume)");
+    for (const auto& p : parts) {
+      const std::string have = io::read_checkpoint_fingerprint(p);
+      if (have != fingerprint)
+        throw InputError("checkpoint " + p + " was made from another input or other options (fingerprint " + have +
+                         ", this run " + fingerprint + "); remove it or start without --resume");
+    }
   });
+  const std::vector<std::string> names = map_names(maps);
+  const std::size_t width = names.size() + 1;
+  const Slab& slab = maps.layout.slab;
+  const std::int64_t P = maps.layout.plane_size();
+  const std::int64_t g0 = slab.z0 * P, g1 = slab.z_end() * P;
+  auto vh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.values);
+  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.done);
   collective_check(comm, [&] {
-    for (int m = 0; m < maps.count(); ++m)
-      maps.set_map(m, io::load_checkpoint_map(path, maps.specs[static_cast<size_t>(m)].name, maps.layout.slab, comm));
-    maps.set_done(io::load_checkpoint_map(path, "done", maps.layout.slab, comm));
+    for (const auto& p : parts) {
+      const std::vector<double> rec = io::read_checkpoint_records(p, names);
+      for (std::size_t r = 0; r + width <= rec.size(); r += width) {
+        const auto g = static_cast<std::int64_t>(rec[r]);
+        if (g < g0 || g >= g1) continue;
+        const std::int64_t v = g - g0;
+        for (std::size_t c = 1; c < width; ++c) vh(v, c - 1) = static_cast<float>(rec[r + c]);
+        dh(v) = 1;
+      }
+    }
   });
+  Kokkos::deep_copy(maps.values, vh);
+  Kokkos::deep_copy(maps.done, dh);
+  ck.saved.assign(dh.data(), dh.data() + dh.extent(0));
+  ck.next_part = static_cast<int>(parts.size());
+  return ck;
+}
+
+std::string save_map_checkpoint(MapCheckpoint& ck, const MapSet& maps, const Comm& comm) {
+  fault_point("checkpoint", comm);
+  const std::vector<std::string> names = map_names(maps);
+  const int m = maps.count();
+  auto vh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.values);
+  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), maps.done);
+  const std::int64_t n = static_cast<std::int64_t>(dh.extent(0));
+  if (ck.saved.size() != static_cast<std::size_t>(n)) ck.saved.assign(static_cast<std::size_t>(n), 0);
+  const std::int64_t g0 = maps.layout.slab.z0 * maps.layout.plane_size();
+  std::vector<double> records;
+  std::vector<std::int64_t> fresh;
+  for (std::int64_t v = 0; v < n; ++v)
+    if (dh(v) && !ck.saved[static_cast<std::size_t>(v)]) fresh.push_back(v);
+  records.reserve(fresh.size() * static_cast<std::size_t>(m + 1));
+  for (std::int64_t v : fresh) {
+    records.push_back(static_cast<double>(g0 + v));
+    for (int c = 0; c < m; ++c) records.push_back(static_cast<double>(vh(v, c)));
+  }
+  io::save_checkpoint_part(ck.path, ck.next_part, maps.layout.grid, names, records, ck.fingerprint, ck.command_line, comm);
+  for (std::int64_t v : fresh) ck.saved[static_cast<std::size_t>(v)] = 1;
+  return io::checkpoint_part_path(ck.path, ck.next_part++);
 }
 
 }  // namespace voxflow::pipelines

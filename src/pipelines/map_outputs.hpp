@@ -2,6 +2,7 @@
 // The writers every voxel-map command shares: the output folder, the maps as NIfTI / NPY / one
 // parallel HDF5 file, and checkpoints of a MapSet. All collective over comm; every file appears
 // atomically (io/atomic_file.hpp, H5ResultWriter::commit).
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,13 +39,33 @@ void write_hdf5_maps(const MapSet& maps, const std::vector<Volume3D>& vols, cons
                      const std::string& configuration_yaml, const std::function<void(io::H5ResultWriter&)>& extra,
                      const Comm& comm);
 
-/// Saves every map and the done flags of `maps` to the checkpoint `path` with the run's fingerprint.
-void save_map_checkpoint(const std::string& path, const MapSet& maps, const std::string& fingerprint,
-                         const std::string& command_line, const Comm& comm);
+/// The incremental checkpoint of a MapSet (io/checkpoint.hpp): its parts on disk and which owned
+/// voxels are already saved in one.
+struct MapCheckpoint {
+  std::string path;                  // part 0, e.g. "<output>/checkpoint.h5"
+  std::string fingerprint;           // of input + options
+  std::string command_line;
+  int next_part = 0;
+  std::vector<std::uint8_t> saved;   // owned voxel -> in a part already, or derived again on resume
+};
 
-/// Loads every map and the done flags of a checkpoint into `maps` after checking that its
-/// fingerprint equals `fingerprint`. Throws InputError (every rank) when the checkpoint is missing,
-/// belongs to another input or other options, or lacks a map.
-void load_map_checkpoint(const std::string& path, MapSet& maps, const std::string& fingerprint, const Comm& comm);
+/// Collective. A checkpoint for a fresh run: removes every part of an earlier checkpoint at `path`
+/// (rank 0); the voxels already done in `maps` (final without a fit, e.g. outside the mask) count
+/// as saved, since a resume derives them again from the input and options.
+MapCheckpoint start_map_checkpoint(const std::string& path, const std::string& fingerprint,
+                                   const std::string& command_line, const MapSet& maps, const Comm& comm);
+
+/// Collective. A checkpoint resumed: checks that every part at `path` carries `fingerprint`, then
+/// puts each part's records that fall in this rank's slab into `maps` and marks them done (`maps`
+/// holds the fresh run's initial state). Every rank reads every part (serial HDF5; memory: the
+/// largest part's records). Throws InputError on every rank when part 0 is missing, a part was
+/// made from another input or other options, or holds other maps.
+MapCheckpoint resume_map_checkpoint(const std::string& path, const std::string& fingerprint,
+                                    const std::string& command_line, MapSet& maps, const Comm& comm);
+
+/// Collective. Writes the next part: the voxels done in `maps` and not saved yet (so its cost
+/// follows the voxels finished since the last part, not the maps' size); marks them saved.
+/// Returns the part's file name.
+std::string save_map_checkpoint(MapCheckpoint& ck, const MapSet& maps, const Comm& comm);
 
 }  // namespace voxflow::pipelines

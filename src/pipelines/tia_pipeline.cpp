@@ -12,7 +12,9 @@
 #include <numeric>
 
 #include "io/nifti_reader.hpp"
+#include "io/output_manifest.hpp"
 #include "src/core/cancellation.hpp"
+#include "src/core/fault_injection.hpp"
 #include "src/core/error.hpp"
 #include "src/core/stopwatch.hpp"
 #include "src/core/label_map.hpp"
@@ -105,7 +107,8 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
       require_same_grid(first.grid, "the images (" + cfg.images[0] + ")", li.grid, "label map " + cfg.label_map_path);
     }
   });
-  make_output_dir(cfg.output_dir, comm);
+  // the folder from here on holds this run only (its prefix's earlier manifest and files go)
+  const io::FolderSnapshot folder = io::begin_output_folder(cfg.output_dir, {}, comm, cfg.file_prefix());
   sum.grid = grid;
   const double vml = grid.voxel_volume_ml();  // design §2.2
   const tia::TiaFitOptions fit_opt = cfg.fit_options(vml);
@@ -116,6 +119,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   grid4.nt = n_tp;
   Volume4D density(grid4, slab, 0, "activity_density");
   collective_check(comm, [&] {
+    fault_point("read", comm);
     for (int k = 0; k < n_tp; ++k) {
       const Volume3D tp = io::read_nifti_3d(images_sorted[static_cast<size_t>(k)], slab, 0);
       auto dst = density.data;
@@ -299,6 +303,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
 
   // ---- outputs -------------------------------------------------------------------------------------
   t0.restart();
+  fault_point("write", comm);
   const fs::path out(cfg.output_dir);
   const std::string pre = cfg.file_prefix();
   std::vector<int> which;
@@ -361,6 +366,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
                       s["regions"] = regs;
                     },
                     comm);
+  io::write_output_manifest(folder, sum.command_line, comm);  // last: the folder now holds a finished run
   if (comm.is_root())
     std::fprintf(stderr, "voxflow tia: done in %.2f s (%.0f voxels/s fit+bootstrap); results in %s\n", t_start.seconds(),
                  sum.voxels_per_second(), cfg.output_dir.c_str());

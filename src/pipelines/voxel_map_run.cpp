@@ -6,6 +6,7 @@
 
 #include "src/core/chunked_run.hpp"
 #include "src/core/error.hpp"
+#include "src/core/fault_injection.hpp"
 #include "src/core/stopwatch.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/work_balance.hpp"
@@ -21,6 +22,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   const auto n_local = static_cast<std::int64_t>(job.voxels.size());
 
   // ---- pack and spread the work items -----------------------------------------------------------
+  fault_point("balance", comm);
   const WorkBalancePlan plan = plan_work_balance(n_local, comm);
   out.items_global = plan.n_global;
   // when every rank already holds its share (one rank, or even slabs without a mask) nothing moves
@@ -78,6 +80,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   const ChunkedRunResult res = run_chunked(
       comm, plan.n_balanced, job.already_done_global, &progress, copt,
       [&](std::int64_t b, std::int64_t e) {
+        fault_point("fit", comm);
         job.kernel(citems, b, e, results);
         Kokkos::fence();
         done_local = e;

@@ -1,0 +1,161 @@
+"""Failure semantics and output folders (issue 13; docs/design.md "Failure semantics" and "A folder
+never mixes two runs"):
+- VOXFLOW_FAULT=<rank>:<stage> on rank 1 of 2 and of 3, under an mpirun that does not kill the
+  other ranks when one exits non-zero (like srun without --kill-on-bad-exit): every rank is gone
+  within 10 s, exit code 1 (an internal fault), one error line, nothing under a final name;
+- two runs into one folder leave no file of the first that the second's manifest does not list."""
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+VF = os.environ.get("VOXFLOW_BIN", "voxflow")
+MPIRUN = os.environ.get("VOXFLOW_MPIRUN", "mpirun")
+STAGES = ["read", "balance", "fit", "checkpoint", "write"]
+
+
+def run(args, np_=None, env=None, timeout=600):
+    cmd = ([MPIRUN, "-np", str(np_), VF] if np_ else [VF])
+    cmd += [str(a) for a in args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+
+def check_ok(r):
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
+@pytest.fixture(scope="module")
+def work():
+    with tempfile.TemporaryDirectory(prefix="vf_faults_") as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def phantom(work):
+    out = os.path.join(work, "ph")
+    check_ok(run(["phantom", "-o", out, "--nx", 32, "--ny", 24, "--nz", 6, "--nt", 30]))
+    return os.path.join(out, "phantom.dcm")
+
+
+def files_under(d):
+    out = []
+    for root, _, names in os.walk(d):
+        out += [os.path.relpath(os.path.join(root, n), d) for n in names]
+    return sorted(out)
+
+
+def run_ranks(args, np_, env, rc_dir, timeout=60):
+    """mpirun that does not end the other ranks when one exits non-zero (and then exits 0 itself);
+    each rank's own exit code lands in rc_dir/rc.<rank> when the rank returned from main."""
+    os.makedirs(rc_dir, exist_ok=True)
+    script = 'VF="$1"; shift; "$VF" "$@"; rc=$?; echo $rc > "%s/rc.$OMPI_COMM_WORLD_RANK"; exit $rc' % rc_dir
+    cmd = [MPIRUN, "-np", str(np_), "--mca", "orte_abort_on_non_zero_status", "0", "/bin/sh", "-c", script, "sh", VF]
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **env))
+
+
+@pytest.mark.parametrize("np_", [2, 3])
+@pytest.mark.parametrize("stage", STAGES)
+def test_fault_on_rank_1_ends_every_rank(work, phantom, stage, np_):
+    o = os.path.join(work, f"fault_{stage}_{np_}")
+    args = ["kinetics", "--dicom", phantom, "-o", o, "--no-progress"]
+    if stage == "checkpoint":  # a checkpoint after every chunk, so that the stage is reached
+        args += ["--checkpoint-interval", "1e-9"]
+    rc_dir = os.path.join(work, f"rc_{stage}_{np_}")
+    t0 = time.time()
+    r = run_ranks(args, np_, {"VOXFLOW_FAULT": f"1:{stage}"}, rc_dir)
+    elapsed = time.time() - t0
+    assert elapsed < 10, f"{stage} np {np_}: {elapsed:.1f} s\n{r.stderr}"
+    codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
+    if r.returncode == 0:  # the failure was agreed on: every rank returned exit code 1 itself
+        assert codes == [1] * np_, (codes, r.stderr)
+    else:  # the failing rank ended the job with MPI_Abort(1): mpirun reports that code
+        assert r.returncode == 1 and len(codes) < np_, (r.returncode, codes, r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
+    assert len(lines) == 1, r.stderr
+    assert f"injected fault at stage '{stage}' on rank 1" in lines[0]
+    # nothing under a final name (temporaries of the killed run may stay; they carry ".tmp-")
+    left = [f for f in files_under(o) if ".tmp-" not in f] if os.path.isdir(o) else []
+    assert left == [], left
+
+
+def test_fault_switch_is_inert_when_unset_and_checked_when_malformed(work, phantom):
+    o = os.path.join(work, "bad_switch")
+    r = run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress"], np_=2, env={"VOXFLOW_FAULT": "1:nowhere"},
+            timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert len([l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]) == 1, r.stderr
+    # a fault on a rank that does not exist changes nothing
+    check_ok(run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress", "--no-dicom-export"], np_=2,
+                 env={"VOXFLOW_FAULT": "7:fit"}))
+
+
+def manifest(d, name="manifest.json"):
+    with open(os.path.join(d, name)) as fh:
+        m = json.load(fh)
+    for f in m["files"]:
+        with open(os.path.join(d, f["path"]), "rb") as fh:
+            data = fh.read()
+        assert len(data) == f["bytes"], f["path"]
+        assert hashlib.sha256(data).hexdigest() == f["sha256"], f["path"]
+    return m
+
+
+def test_two_kinetics_runs_into_one_folder(work, phantom):
+    o = os.path.join(work, "twice")
+    check_ok(run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress"], np_=2))
+    first = manifest(o)
+    assert any(f["path"].startswith("dicom/") for f in first["files"])
+    assert sorted(f["path"] for f in first["files"]) == [f for f in files_under(o) if f != "manifest.json"]
+    # a file the cohort tools add later, and one of the user's own
+    with open(os.path.join(o, "provenance.json"), "w") as fh:
+        fh.write("{}\n")
+    with open(os.path.join(o, "notes.txt"), "w") as fh:
+        fh.write("mine\n")
+    check_ok(run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress", "--no-dicom-export"]))
+    second = manifest(o)
+    assert second["run_id"] != first["run_id"]
+    listed = {f["path"] for f in second["files"]}
+    others = {f["path"] for f in second["other_files"]}
+    assert not any(p.startswith("dicom") for p in files_under(o)), files_under(o)  # the first run's series went
+    assert "provenance.json" in listed and "notes.txt" in others
+    assert set(files_under(o)) == listed | others | {"manifest.json"}
+
+
+def test_failed_run_leaves_no_manifest(work, phantom):
+    """A run that failed leaves no manifest.json behind, even when the folder held a finished run
+    before (whose files it removed): the folder does not claim a finished run."""
+    o = os.path.join(work, "failed_second")
+    check_ok(run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress", "--no-dicom-export"]))
+    assert os.path.exists(os.path.join(o, "manifest.json"))
+    r = run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress"], np_=2, env={"VOXFLOW_FAULT": "0:write"},
+            timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert not os.path.exists(os.path.join(o, "manifest.json"))
+    assert [f for f in files_under(o) if ".tmp-" not in f] == []
+
+
+def test_two_tia_runs_into_one_folder_second_without_tpeak(work):
+    ph = os.path.join(work, "tia_ph")
+    check_ok(run(["phantom", "--tia", "-o", ph, "--size", 16]))
+    o = os.path.join(work, "tia_twice")
+    base = ["tia", "--config", os.path.join(ph, "tia.yaml"), "-o", o, "--no-progress", "--bootstrap", "0"]
+    check_ok(run(base, np_=2))
+    assert os.path.exists(os.path.join(o, "tpeak.nii.gz"))
+    manifest(o)
+    check_ok(run(base + ["--set", "io.write_tpeak=false"], np_=2))
+    m = manifest(o)
+    assert not os.path.exists(os.path.join(o, "tpeak.nii.gz"))
+    assert set(files_under(o)) == {f["path"] for f in m["files"]} | {f["path"] for f in m["other_files"]} | {
+        "manifest.json"}
+    assert m["other_files"] == []
+    # a prefixed run shares the folder: it has its own manifest and leaves the other run's files
+    check_ok(run(base + ["--set", "io.prefix=b"], np_=2))
+    mb = manifest(o, "b_manifest.json")
+    assert all(f["path"].startswith("b_") for f in mb["files"])
+    assert os.path.exists(os.path.join(o, "manifest.json")) and os.path.exists(os.path.join(o, "tia.nii.gz"))
