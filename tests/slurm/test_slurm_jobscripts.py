@@ -1,0 +1,87 @@
+"""jobscripts/kinetics_one_scan.sbatch on a real one-node SLURM (MpiDefault=none, so the script's own
+--mpi=pmix is what starts the ranks): maps equal a direct mpirun run; with a time limit shorter than
+the run it is signalled, checkpoints, requeues, resumes and finishes with bit-identical maps."""
+import glob
+import os
+import re
+import tempfile
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from conftest import JOBSCRIPTS, run, sbatch, wait_job
+
+# a phantom whose fit takes long enough on 2 ranks to be cut by the time-limit warning a few times
+PHANTOM = ["--nx", 48, "--ny", 48, "--nz", 8, "--nt", 40]
+
+
+@pytest.fixture(scope="module")
+def work():
+    with tempfile.TemporaryDirectory(prefix="vf_sl_") as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def reference(work):
+    """the phantom and one uninterrupted 2-rank mpirun run"""
+    ph = os.path.join(work, "ph")
+    r = run(["phantom", "-o", ph] + PHANTOM)
+    assert r.returncode == 0, r.stderr
+    ref = os.path.join(work, "ref")
+    r = run(["kinetics", "--dicom", os.path.join(ph, "phantom.dcm"), "-o", ref, "--no-progress", "--no-dicom-export"],
+            np_=2)
+    assert r.returncode == 0, r.stderr
+    return os.path.join(ph, "phantom.dcm"), ref
+
+
+def assert_same_maps(a, b):
+    npys = sorted(os.path.basename(p) for p in glob.glob(os.path.join(a, "pixel_maps", "*.npy")))
+    assert len(npys) == 9
+    for n in npys:
+        x, y = np.load(os.path.join(a, "pixel_maps", n)), np.load(os.path.join(b, "pixel_maps", n))
+        assert x.tobytes() == y.tobytes(), n  # bit-identical, NaNs included
+    with h5py.File(os.path.join(a, "kinetics_maps.h5")) as fa, h5py.File(os.path.join(b, "kinetics_maps.h5")) as fb:
+        for k in fa["maps"]:
+            assert fa["maps"][k][()].tobytes() == fb["maps"][k][()].tobytes(), k
+
+
+def summary(out):
+    with open(os.path.join(out, "summary.yaml")) as f:
+        return yaml.safe_load(f)
+
+
+def test_one_scan_equals_mpirun(slurm, work, reference):
+    scan, ref = reference
+    out, log = os.path.join(work, "job1"), os.path.join(work, "job1.log")
+    jid = sbatch(["--ntasks=2", "--time=10", f"--output={log}", os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"),
+                  scan, out, "--no-dicom-export"])
+    info = wait_job(jid)
+    text = open(log).read()
+    assert info["JobState"] == "COMPLETED", text
+    s = summary(out)
+    assert s["state"] == "complete" and s["parallel"]["mpi_ranks"] == 2, text
+    assert "allocation 1 of job " + jid in text
+    assert_same_maps(out, ref)
+
+
+def test_time_limit_requeue_resume(slurm, work, reference):
+    scan, ref = reference
+    out, log = os.path.join(work, "job2"), os.path.join(work, "job2.log")
+    # a 1-minute limit with the warning 45 s before it: the warning comes ~15 s into each allocation
+    jid = sbatch(["--ntasks=2", "--time=1", "--signal=B:USR1@45", f"--output={log}",
+                  os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"), scan, out, "--no-dicom-export",
+                  "--checkpoint-interval", "0"])
+    info = wait_job(jid, timeout=900)
+    text = open(log).read()
+    assert info["JobState"] == "COMPLETED", text
+    allocations = re.findall(r"voxflow-job: \S+ allocation (\d+) of job " + jid, text)
+    assert len(allocations) >= 2, text  # each allocation opens its part of the log
+    assert allocations == [str(i + 1) for i in range(len(allocations))], allocations
+    assert int(info["Restarts"]) == len(allocations) - 1, info
+    assert text.count("requeueing job " + jid) == len(allocations) - 1, text
+    s = summary(out)
+    assert s["state"] == "complete" and s["voxels"]["resumed_from_checkpoint"] > 0, s["voxels"]
+    assert not os.path.exists(os.path.join(out, "checkpoint.h5"))
+    assert_same_maps(out, ref)
