@@ -6,7 +6,8 @@
 # in the background and waits for it, so that the batch shell's trap fires during the run:
 #   - USR1 (sbatch --signal=B:USR1@SECONDS, the time-limit warning) is forwarded to the ranks,
 #     which write their checkpoint and exit 75 ("checkpointed, not finished"; 130 from voxflow
-#     builds before that code existed); the job then requeues itself (scontrol requeue; the
+#     builds before that code existed; 138 or 0 with incomplete outputs when the warning came while
+#     the ranks were starting); the job then requeues itself (scontrol requeue; the
 #     sbatch scripts use --requeue --open-mode=append) unless SLURM_RESTART_COUNT has reached
 #     VOXFLOW_MAX_RESTARTS (default 10), and the next allocation resumes from the checkpoint;
 #   - TERM / INT (scancel, a node going down) are forwarded too, and the job is not requeued.
@@ -18,6 +19,18 @@
 # Returns voxflow's exit code (0 done, 2 bad input, 1 internal error, 75/130 cancelled).
 
 voxflow_step_log() { echo "voxflow-job: $(date -u +%FT%TZ) $*"; }
+
+# True when OUTDIR holds a finished run: a summary (summary.yaml, [prefix]tia_summary.yaml) whose
+# state is complete, or that has no state (written only at the end).
+voxflow_step_complete() {
+  local f
+  for f in "$1"/summary.yaml "$1"/*tia_summary.yaml; do
+    [ -f "$f" ] || continue
+    grep -q '^state:' "$f" || return 0
+    grep -q '^state: complete' "$f" && return 0
+  done
+  return 1
+}
 
 voxflow_step() {
   local out=$1 resume=$2
@@ -49,15 +62,20 @@ voxflow_step() {
     [ "$_vf_fired" = 1 ] || break
   done
   trap - USR1 TERM INT
-  if [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" = 130 ]; }; then
+  # When the warning comes while srun is still starting the ranks, srun can end with 0 (the step
+  # aborted before it ran) or the ranks die of the USR1 itself before voxflow handles it (128 + 10):
+  # nothing was written, the last checkpoint stands, and the job requeues as well
+  if [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" = 130 ] || [ "$rc" = 138 ] ||
+                                 { [ "$rc" = 0 ] && ! voxflow_step_complete "$out"; }; }; then
     if [ "$restarts" -lt "$max" ]; then
-      voxflow_step_log "time limit near: checkpoint written (exit $rc); requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"
+      voxflow_step_log "time limit near: checkpointed, not finished (exit $rc); requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"
       # the requeue ends this allocation; the next one starts this script again and resumes
       scontrol requeue "$SLURM_JOB_ID" && sleep 60
       voxflow_step_log "scontrol requeue failed; the checkpoint stays in $out (resubmit to resume)"
       return "$rc"
     fi
     voxflow_step_log "time limit near: checkpoint written, but the job was requeued $restarts times (VOXFLOW_MAX_RESTARTS=$max): giving up; resubmit to resume"
+    [ "$rc" = 0 ] && rc=75
   fi
   voxflow_step_log "voxflow ended with exit code $rc${_vf_sig:+ (after $_vf_sig)}"
   return "$rc"

@@ -59,9 +59,10 @@ FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEM
 
 
 def wait_job(jobid, timeout=600, release_requeued=True):
-    """Waits until the job ends; returns (final info, restarts seen). SLURM holds a requeued job for
-    about two minutes (BeginTime); the test releases it at once (scontrol update StartTime=now),
-    as an operator could."""
+    """Waits until the job ends; returns its final `scontrol show job` fields. SLURM holds a requeued
+    job for about two minutes (BeginTime) while the node cleans up after it; the test releases it
+    (scontrol update StartTime=now, as an operator could) as soon as the node is idle again: a job
+    released while its previous allocation is still ending is killed ("Job credential revoked")."""
     t0 = time.time()
     while time.time() - t0 < timeout:
         info = job_info(jobid)
@@ -69,7 +70,11 @@ def wait_job(jobid, timeout=600, release_requeued=True):
         if state in FINAL:
             return info
         if release_requeued and state == "PENDING" and info.get("Reason") == "BeginTime":
-            subprocess.run(["scontrol", "update", f"JobId={jobid}", "StartTime=now"], capture_output=True, timeout=60)
+            node = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=60).stdout.split()
+            if node == ["idle"]:
+                time.sleep(1)
+                subprocess.run(["scontrol", "update", f"JobId={jobid}", "StartTime=now"], capture_output=True,
+                               timeout=60)
         time.sleep(1)
     subprocess.run(["scancel", str(jobid)], capture_output=True)
     raise AssertionError(f"job {jobid} did not end in {timeout} s: {job_info(jobid)}")

@@ -13,8 +13,14 @@ import yaml
 
 from conftest import JOBSCRIPTS, run, sbatch, wait_job
 
-# a phantom whose fit takes long enough on 2 ranks to be cut by the time-limit warning a few times
-PHANTOM = ["--nx", 48, "--ny", 48, "--nz", 8, "--nt", 40]
+SMALL = ["--nx", 32, "--ny", 32, "--nz", 4, "--nt", 40]
+# The requeue test needs a run that outlasts the time-limit warning at least once. slurmctld checks
+# time limits every 30 s, so the warning reaches an allocation up to 30 s after it is due
+# (--time=3 --signal=B:USR1@170: due 10 s after the start, sent 10 to 40 s after it, leaving two
+# minutes to write the checkpoint on a loaded machine). The phantom
+# is sized from the fit rate measured on SMALL so that an uninterrupted 2-rank run lasts about
+# RUN_S seconds on this machine, whatever its speed or load.
+RUN_S = 50
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +29,29 @@ def work():
         yield d
 
 
-@pytest.fixture(scope="module")
-def reference(work):
-    """the phantom and one uninterrupted 2-rank mpirun run"""
-    ph = os.path.join(work, "ph")
-    r = run(["phantom", "-o", ph] + PHANTOM)
+def phantom_and_reference(work, name, size):
+    """a phantom and one uninterrupted 2-rank mpirun run of it"""
+    ph = os.path.join(work, name)
+    r = run(["phantom", "-o", ph] + size)
     assert r.returncode == 0, r.stderr
-    ref = os.path.join(work, "ref")
+    ref = os.path.join(work, name + "_ref")
     r = run(["kinetics", "--dicom", os.path.join(ph, "phantom.dcm"), "-o", ref, "--no-progress", "--no-dicom-export"],
             np_=2)
     assert r.returncode == 0, r.stderr
     return os.path.join(ph, "phantom.dcm"), ref
+
+
+@pytest.fixture(scope="module")
+def small(work):
+    return phantom_and_reference(work, "small", SMALL)
+
+
+@pytest.fixture(scope="module")
+def long_run(work, small):
+    s = summary(small[1])
+    rate = s["voxels"]["voxels_per_second"]  # voxels fitted per second, 2 ranks
+    nz = int(min(1500, max(8, RUN_S * rate / (48 * 48))))
+    return phantom_and_reference(work, "long", ["--nx", 48, "--ny", 48, "--nz", nz, "--nt", 40])
 
 
 def assert_same_maps(a, b):
@@ -52,8 +70,8 @@ def summary(out):
         return yaml.safe_load(f)
 
 
-def test_one_scan_equals_mpirun(slurm, work, reference):
-    scan, ref = reference
+def test_one_scan_equals_mpirun(slurm, work, small):
+    scan, ref = small
     out, log = os.path.join(work, "job1"), os.path.join(work, "job1.log")
     jid = sbatch(["--ntasks=2", "--time=10", f"--output={log}", os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"),
                   scan, out, "--no-dicom-export"])
@@ -66,11 +84,11 @@ def test_one_scan_equals_mpirun(slurm, work, reference):
     assert_same_maps(out, ref)
 
 
-def test_time_limit_requeue_resume(slurm, work, reference):
-    scan, ref = reference
+def test_time_limit_requeue_resume(slurm, work, long_run):
+    scan, ref = long_run
     out, log = os.path.join(work, "job2"), os.path.join(work, "job2.log")
-    # a 1-minute limit with the warning 45 s before it: the warning comes ~15 s into each allocation
-    jid = sbatch(["--ntasks=2", "--time=1", "--signal=B:USR1@45", f"--output={log}",
+    # a 3-minute limit with the warning 170 s before it
+    jid = sbatch(["--ntasks=2", "--time=3", "--signal=B:USR1@170", f"--output={log}",
                   os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"), scan, out, "--no-dicom-export",
                   "--checkpoint-interval", "0"])
     info = wait_job(jid, timeout=900)
@@ -82,6 +100,6 @@ def test_time_limit_requeue_resume(slurm, work, reference):
     assert int(info["Restarts"]) == len(allocations) - 1, info
     assert text.count("requeueing job " + jid) == len(allocations) - 1, text
     s = summary(out)
-    assert s["state"] == "complete" and s["voxels"]["resumed_from_checkpoint"] > 0, s["voxels"]
+    assert s["state"] == "complete" and s["voxels"]["resumed_from_checkpoint"] > 0, (s["voxels"], text)
     assert not os.path.exists(os.path.join(out, "checkpoint.h5"))
     assert_same_maps(out, ref)

@@ -24,7 +24,15 @@ export SPACK_DIR=$CACHE/spack CLINGO_SRC=$CACHE/clingo-src CLINGO_BUILD=$CACHE/c
 # the vendored tarballs beside the script, unless the caller named others
 VENDOR=$(cd "$(dirname "$UP")/../vendor" 2>/dev/null && pwd || true)
 export SPACK_TARBALL=${SPACK_TARBALL:-$VENDOR/spack-0.23.0.dev0.tar.gz} CLINGO_TARBALL=${CLINGO_TARBALL:-$VENDOR/clingo-5.7.1.tar.gz}
-bash "$UP" --no-apt > "$CACHE/spack-offline-up.log" 2>&1 || { tail -40 "$CACHE/spack-offline-up.log"; exit 1; }
+# the bring-up is redone only when the script or the tarballs change (a stamp in CACHE)
+stamp=$(cat "$UP" "$SPACK_TARBALL" "$CLINGO_TARBALL" | sha256sum | cut -c1-16)
+if [ "$(cat "$CACHE/.up-stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$ENV_FILE" ]; then
+  rm -f "$CACHE/.up-stamp"
+  bash "$UP" --no-apt > "$CACHE/spack-offline-up.log" 2>&1 || { tail -40 "$CACHE/spack-offline-up.log"; exit 1; }
+  echo "$stamp" > "$CACHE/.up-stamp"
+else
+  echo "spack test: offline Spack already set up in $CACHE (stamp $stamp)"
+fi
 t_up=$(( $(date +%s) - t0 ))
 # shellcheck disable=SC1090
 source "$ENV_FILE"
@@ -32,7 +40,7 @@ CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 spack() { PATH=$CLEAN_PATH "$SPACK_PYTHON" "$SPACK_DIR/bin/spack" "$@"; }
 
 printf 'repos:\n- %s\n' "$SRC/spack" > "$SPACK_CFG/repos.yaml"
-cat >> "$SPACK_CFG/packages.yaml" <<'YAML'
+grep -q '^  nifti-clib:' "$SPACK_CFG/packages.yaml" || cat >> "$SPACK_CFG/packages.yaml" <<'YAML'
   nifti-clib:
     buildable: false
     externals:

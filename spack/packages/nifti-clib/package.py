@@ -1,5 +1,6 @@
 # nifti_clib (the NIfTI-1/NIfTI-2 reference C library), which Spack's builtin repository does not
 # have (Spack 0.23). voxflow links nifti2 and znz.
+import spack.directives
 from spack.package import *
 
 
@@ -17,7 +18,11 @@ class NiftiClib(CMakePackage):
 
     variant("shared", default=True, description="Build shared libraries")
 
-    depends_on("c", type="build")
+    # the language virtuals: Spack 0.23 releases know c, cxx and fortran; the 0.23.0.dev0 snapshot
+    # of the offline set-up knows cxx and fortran only (there "c" would be a package that no one provides)
+    for _lang in ("c",):
+        if _lang in getattr(spack.directives, "SUPPORTED_LANGUAGES", ("c", "cxx", "fortran")):
+            depends_on(_lang, type="build")
     depends_on("cmake@3.10.2:", type="build")
     depends_on("zlib-api")
 

@@ -4,6 +4,7 @@
 #   spack dev-build -d <checkout> voxflow@develop (builds the checkout in place)
 import os
 
+import spack.directives
 from spack.package import *
 
 
@@ -23,8 +24,11 @@ class Voxflow(CMakePackage, CudaPackage):
     variant("openmp", default=True, description="Kokkos OpenMP backend: threads within each MPI rank")
     variant("tests", default=False, description="Build the GoogleTest suite")
 
-    depends_on("c", type="build")
-    depends_on("cxx", type="build")
+    # the language virtuals: Spack 0.23 releases know c, cxx and fortran; the 0.23.0.dev0 snapshot
+    # of the offline set-up knows cxx and fortran only (there "c" would be a package that no one provides)
+    for _lang in ("c", "cxx"):
+        if _lang in getattr(spack.directives, "SUPPORTED_LANGUAGES", ("c", "cxx", "fortran")):
+            depends_on(_lang, type="build")
     depends_on("cmake@3.20:", type="build")
     depends_on("pkgconfig", type="build")
     depends_on("mpi")
