@@ -14,6 +14,8 @@ class Voxflow(CMakePackage, CudaPackage):
     checkpoint and resume, SLURM jobscripts and idempotent cohort processing."""
 
     homepage = "https://github.com/voxflow/voxflow"
+    # a URL fetch (url_for_version below gives the real address of each version)
+    url = "https://github.com/voxflow/voxflow/archive/refs/tags/v0.1.0.tar.gz"
 
     license("MIT")
 
