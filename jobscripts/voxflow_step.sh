@@ -6,8 +6,8 @@
 # in the background and waits for it, so that the batch shell's trap fires during the run:
 #   - USR1 (sbatch --signal=B:USR1@SECONDS, the time-limit warning) is forwarded to the ranks,
 #     which write their checkpoint and exit 75 ("checkpointed, not finished"; 130 from voxflow
-#     builds before that code existed; 138 or 0 with incomplete outputs when the warning came while
-#     the ranks were starting); the job then requeues itself (scontrol requeue; the
+#     builds before that code existed; 128 + signal, or 0 with incomplete outputs, when the warning
+#     came while the ranks were starting); the job then requeues itself (scontrol requeue; the
 #     sbatch scripts use --requeue --open-mode=append) unless SLURM_RESTART_COUNT has reached
 #     VOXFLOW_MAX_RESTARTS (default 10), and the next allocation resumes from the checkpoint;
 #   - TERM / INT (scancel, a node going down) are forwarded too, and the job is not requeued.
@@ -63,9 +63,10 @@ voxflow_step() {
   done
   trap - USR1 TERM INT
   # When the warning comes while srun is still starting the ranks, srun can end with 0 (the step
-  # aborted before it ran) or the ranks die of the USR1 itself before voxflow handles it (128 + 10):
-  # nothing was written, the last checkpoint stands, and the job requeues as well
-  if [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" = 130 ] || [ "$rc" = 138 ] ||
+  # aborted before it ran), or the ranks die of the USR1 itself before voxflow handles it and srun
+  # ends the others (128 + signal): nothing was written, the last checkpoint stands, and the job
+  # requeues as well. Errors (1, 2) are never requeued.
+  if [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" -ge 128 ] ||
                                  { [ "$rc" = 0 ] && ! voxflow_step_complete "$out"; }; }; then
     if [ "$restarts" -lt "$max" ]; then
       voxflow_step_log "time limit near: checkpointed, not finished (exit $rc); requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"

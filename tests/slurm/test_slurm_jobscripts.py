@@ -15,12 +15,12 @@ from conftest import JOBSCRIPTS, run, sbatch, wait_job
 
 SMALL = ["--nx", 32, "--ny", 32, "--nz", 4, "--nt", 40]
 # The requeue test needs a run that outlasts the time-limit warning at least once. slurmctld checks
-# time limits every 30 s, so the warning reaches an allocation up to 30 s after it is due
-# (--time=3 --signal=B:USR1@170: due 10 s after the start, sent 10 to 40 s after it, leaving two
-# minutes to write the checkpoint on a loaded machine). The phantom
-# is sized from the fit rate measured on SMALL so that an uninterrupted 2-rank run lasts about
-# RUN_S seconds on this machine, whatever its speed or load.
-RUN_S = 50
+# time limits every 30 s and sends the warning at the first check where it is due within the next
+# 30 s: with --time=3 --signal=B:USR1@130 it reaches each allocation 20 to 50 s after its start,
+# and leaves two minutes to write the checkpoint. The phantom is sized from the fit rate measured on
+# SMALL so that an uninterrupted 2-rank run lasts about RUN_S seconds on this machine, whatever its
+# speed or load.
+RUN_S = 55
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,8 @@ def test_one_scan_equals_mpirun(slurm, work, small):
 def test_time_limit_requeue_resume(slurm, work, long_run):
     scan, ref = long_run
     out, log = os.path.join(work, "job2"), os.path.join(work, "job2.log")
-    # a 3-minute limit with the warning 170 s before it
-    jid = sbatch(["--ntasks=2", "--time=3", "--signal=B:USR1@170", f"--output={log}",
+    # a 3-minute limit with the warning 130 s before it
+    jid = sbatch(["--ntasks=2", "--time=3", "--signal=B:USR1@130", f"--output={log}",
                   os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"), scan, out, "--no-dicom-export",
                   "--checkpoint-interval", "0"])
     info = wait_job(jid, timeout=900)
