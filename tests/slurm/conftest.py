@@ -2,6 +2,7 @@
 free ports with its state in a temporary folder, down at the end (only the daemons it started)."""
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -37,6 +38,7 @@ def slurm():
         yield d
     finally:
         subprocess.run(["bash", helper, "down", d], capture_output=True, text=True, timeout=120)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def sbatch(args, cwd=None):
