@@ -19,6 +19,9 @@ int cmd_tia(const Args& args, const Comm& comm);
 int cmd_tia_roi(const Args& args, const Comm& comm);
 int cmd_vessel(const Args& args, const Comm& comm);
 int cmd_vessel_phantom(const Args& args, const Comm& comm);
+/// voxflow cohort: runs without MPI (main() calls it before MPI_Init); returns the exit code and
+/// prints errors itself.
+int cohort_main(const Args& args);
 
 /// the full command line, for summaries and HDF5 attributes
 const std::string& command_line();

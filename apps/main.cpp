@@ -26,6 +26,7 @@ void usage(std::FILE* out) {
                "  overlay    a heatmap (JSON, CSV, binary, NPY, NIfTI, HDF5) over a DICOM/NIfTI image, as PNG\n"
                "  vessel     centerline of a contrast-filled vessel between two clicks on a CTA (Frangi + fast marching)\n"
                "  vessel-phantom  write the CTA-like coronary phantom with its true centerline and clicks\n"
+               "  cohort     run / submit (SLURM) / status / collect a cohort manifest, skipping what is up to date\n"
                "  phantom    write a built-in reference object with its truth (kinetics DICOM; --tia: SPECT TIA)\n"
                "  info       dimensions, time points, spacing, affine, datatype, range of an image\n"
                "  version    print the version\n",
@@ -72,6 +73,8 @@ void set_command_line(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace voxflow;
   apps::set_command_line(argc, argv);
+  // cohort starts other voxflow runs (mpirun, sbatch): no MPI in this process
+  if (argc >= 2 && !std::strcmp(argv[1], "cohort")) return apps::cohort_main(apps::Args(argv + 2, argv + argc));
   Runtime runtime(argc, argv);
   Comm comm;
   int rc = 0;

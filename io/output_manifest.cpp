@@ -55,7 +55,7 @@ std::string sha256_of(const fs::path& p) {
     if (in.gcount() > 0) h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) throw InternalError("manifest: error reading " + p.string());
-  return h.hex();
+  return h.hex_digest();
 }
 
 /// Removes folders left empty under dir (the dicom/ of an earlier run), deepest first.

@@ -47,5 +47,5 @@ vbuild=$cache/voxflow
 cmake -S "$here" -B "$vbuild" -DCMAKE_BUILD_TYPE=Release -DKokkos_DIR="$kokkos_dir" >/dev/null
 cmake --build "$vbuild" -j"$jobs"
 echo "run_tests: second pass: Kokkos $(grep -m1 -o 'Kokkos [0-9.]*' "$vbuild/CMakeCache.txt" 2>/dev/null || echo 4) OpenMP, KOKKOS_NUM_THREADS=2, MPI tests under mpirun -np 2"
-# 2 ranks x 2 threads on 2 cores: one test at a time
-(cd "$vbuild" && KOKKOS_NUM_THREADS=2 OMP_NUM_THREADS=2 ctest --output-on-failure -j1 -E '_np[13]$' "$@")
+# 2 ranks x 2 threads on 2 cores: one test at a time; the SLURM and Spack tests ran in the first pass
+(cd "$vbuild" && KOKKOS_NUM_THREADS=2 OMP_NUM_THREADS=2 ctest --output-on-failure -j1 -E '_np[13]$' -LE '^(slurm|spack)$' "$@")

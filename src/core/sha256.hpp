@@ -1,25 +1,31 @@
 #pragma once
-// SHA-256 (FIPS 180-4) of byte streams, for the checksums in an output folder's manifest.json.
+// SHA-256 (FIPS 180-4, "Secure Hash Standard", NIST 2015, sections 4.1.2, 4.2.2, 5.1.1, 6.2) of
+// bytes, incrementally: the content key of the cohort's idempotent reprocessing and the input
+// digests of provenance.json. Not for secrets (no constant-time claims).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace voxflow {
 
-/// Incremental SHA-256: update() any number of times, then hex() (64 lowercase hex digits; the
-/// object is finished after hex()). Formula and constants: FIPS PUB 180-4, section 6.2.
 class Sha256 {
  public:
   Sha256();
+  /// Appends `bytes` bytes at `data` to the message.
   void update(const void* data, std::size_t bytes);
-  std::string hex();
+  void update(const std::string& s) { update(s.data(), s.size()); }
+  /// The digest of everything appended, as 64 lowercase hex digits; the object is spent after.
+  std::string hex_digest();
 
  private:
-  void block(const std::uint8_t* p);
+  void block(const unsigned char* p);
   std::uint32_t h_[8];
-  std::uint8_t buf_[64];
-  std::size_t used_ = 0;
-  std::uint64_t total_ = 0;
+  unsigned char buf_[64];
+  std::size_t fill_ = 0;
+  std::uint64_t bits_ = 0;
 };
+
+/// SHA-256 of a string, 64 lowercase hex digits.
+std::string sha256_hex(const std::string& data);
 
 }  // namespace voxflow

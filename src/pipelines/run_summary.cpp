@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "io/atomic_file.hpp"
+#include "src/pipelines/provenance.hpp"
 #include "voxflow/version.hpp"
 
 namespace voxflow::pipelines {
@@ -71,6 +72,11 @@ void write_run_summary(const std::string& path, const RunSummary& s, const std::
     e << y;
     io::write_text_atomic(path, std::string(e.c_str()) + "\n");
   });
+  // provenance.json beside the summary (inputs' SHA-256, build, options): `voxflow cohort` reads it
+  const auto total = s.timing_s.find("total");
+  write_provenance({s.command, s.command_line, s.configuration_yaml, s.output_dir, s.state, s.mpi_ranks,
+                    total == s.timing_s.end() ? -1.0 : total->second},
+                   comm);
 }
 
 }  // namespace voxflow::pipelines

@@ -47,6 +47,7 @@ struct RunSummary {
 
 /// Writes `s` and then what `extra` adds (command-specific sections) as YAML to `path`, atomically,
 /// on rank 0 (collective only through the error check: a failure throws on every rank).
+/// Then writes <s.output_dir>/provenance.json (src/pipelines/provenance.hpp) the same way.
 void write_run_summary(const std::string& path, const RunSummary& s, const std::function<void(YAML::Node&)>& extra,
                        const Comm& comm);
 

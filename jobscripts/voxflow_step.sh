@@ -1,0 +1,83 @@
+# voxflow_step.sh -- sourced by the sbatch scripts beside it (bash). One function:
+#
+#   voxflow_step OUTDIR RESUME_ARGS_WHEN_CHECKPOINTED -- voxflow-arguments...
+#
+# runs  srun --kill-on-bad-exit=1 --mpi=$VOXFLOW_SRUN_MPI -c $SLURM_CPUS_PER_TASK $VOXFLOW ARGS
+# in the background and waits for it, so that the batch shell's trap fires during the run:
+#   - USR1 (sbatch --signal=B:USR1@SECONDS, the time-limit warning) is forwarded to the ranks,
+#     which write their checkpoint and exit 75 ("checkpointed, not finished"; 130 from voxflow
+#     builds before that code existed; 128 + signal, or 0 with incomplete outputs, when the warning
+#     came while the ranks were starting); the job then requeues itself (scontrol requeue; the
+#     sbatch scripts use --requeue --open-mode=append) unless SLURM_RESTART_COUNT has reached
+#     VOXFLOW_MAX_RESTARTS (default 10), and the next allocation resumes from the checkpoint;
+#   - TERM / INT (scancel, a node going down) are forwarded too, and the job is not requeued.
+# With --kill-on-bad-exit=1 one rank that fails ends every rank at once (not at the time limit).
+# A line "voxflow-job: allocation N ..." opens each allocation's part of the log.
+# Settings (environment): VOXFLOW (the binary, default `voxflow` on PATH), VOXFLOW_SRUN_MPI (the
+# srun MPI plugin, default pmix: Debian's Open MPI needs it where a site's MpiDefault is none),
+# VOXFLOW_MAX_RESTARTS, VOXFLOW_SRUN_EXTRA (more srun options, split on spaces).
+# Returns voxflow's exit code (0 done, 2 bad input, 1 internal error, 75/130 cancelled).
+
+voxflow_step_log() { echo "voxflow-job: $(date -u +%FT%TZ) $*"; }
+
+# True when OUTDIR holds a finished run: a summary (summary.yaml, [prefix]tia_summary.yaml) whose
+# state is complete, or that has no state (written only at the end).
+voxflow_step_complete() {
+  local f
+  for f in "$1"/summary.yaml "$1"/*tia_summary.yaml; do
+    [ -f "$f" ] || continue
+    grep -q '^state:' "$f" || return 0
+    grep -q '^state: complete' "$f" && return 0
+  done
+  return 1
+}
+
+voxflow_step() {
+  local out=$1 resume=$2
+  shift 2
+  [ "${1:-}" = "--" ] && shift
+  local restarts=${SLURM_RESTART_COUNT:-0} max=${VOXFLOW_MAX_RESTARTS:-10}
+  local cpus=${SLURM_CPUS_PER_TASK:-1}
+  export KOKKOS_NUM_THREADS=$cpus OMP_NUM_THREADS=$cpus OMP_PROC_BIND=${OMP_PROC_BIND:-spread} OMP_PLACES=${OMP_PLACES:-threads}
+  local args=("$@")
+  # a checkpoint of an interrupted run (this job's earlier allocation, or an earlier job): resume
+  if [ -n "$resume" ] && [ -f "$out/checkpoint.h5" ]; then args+=("$resume"); fi
+  voxflow_step_log "allocation $((restarts + 1)) of job ${SLURM_JOB_ID:-?}${SLURM_ARRAY_TASK_ID:+ (array task $SLURM_ARRAY_TASK_ID)} on ${SLURM_JOB_NODELIST:-?}:" \
+    "${SLURM_NTASKS:-1} ranks x $cpus threads: ${VOXFLOW:-voxflow} ${args[*]}"
+  local extra=()
+  [ -n "${VOXFLOW_SRUN_EXTRA:-}" ] && read -r -a extra <<< "$VOXFLOW_SRUN_EXTRA"
+  srun --kill-on-bad-exit=1 --mpi="${VOXFLOW_SRUN_MPI:-pmix}" -c "$cpus" "${extra[@]}" "${VOXFLOW:-voxflow}" "${args[@]}" &
+  local pid=$!
+  # _vf_sig: the signal that reached this shell (USR1: time-limit warning; TERM/INT: cancel);
+  # _vf_fired: set by the trap, so an interrupted `wait` is repeated: bash keeps the status of a
+  # child that ended meanwhile, so the exit code is never lost (no kill -0 race)
+  _vf_sig='' _vf_fired=0
+  trap '_vf_sig=USR1; _vf_fired=1; kill -USR1 '"$pid"' 2>/dev/null' USR1
+  trap '_vf_sig=TERM; _vf_fired=1; kill -TERM '"$pid"' 2>/dev/null' TERM
+  trap '_vf_sig=INT; _vf_fired=1; kill -INT '"$pid"' 2>/dev/null' INT
+  local rc
+  while :; do
+    _vf_fired=0
+    wait "$pid"; rc=$?
+    [ "$_vf_fired" = 1 ] || break
+  done
+  trap - USR1 TERM INT
+  # When the warning comes while srun is still starting the ranks, srun can end with 0 (the step
+  # aborted before it ran), or the ranks die of the USR1 itself before voxflow handles it and srun
+  # ends the others (128 + signal): nothing was written, the last checkpoint stands, and the job
+  # requeues as well. Errors (1, 2) are never requeued.
+  if [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" -ge 128 ] ||
+                                 { [ "$rc" = 0 ] && ! voxflow_step_complete "$out"; }; }; then
+    if [ "$restarts" -lt "$max" ]; then
+      voxflow_step_log "time limit near: checkpointed, not finished (exit $rc); requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"
+      # the requeue ends this allocation; the next one starts this script again and resumes
+      scontrol requeue "$SLURM_JOB_ID" && sleep 60
+      voxflow_step_log "scontrol requeue failed; the checkpoint stays in $out (resubmit to resume)"
+      return "$rc"
+    fi
+    voxflow_step_log "time limit near: checkpoint written, but the job was requeued $restarts times (VOXFLOW_MAX_RESTARTS=$max): giving up; resubmit to resume"
+    [ "$rc" = 0 ] && rc=75
+  fi
+  voxflow_step_log "voxflow ended with exit code $rc${_vf_sig:+ (after $_vf_sig)}"
+  return "$rc"
+}
