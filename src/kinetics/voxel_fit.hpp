@@ -299,7 +299,7 @@ KOKKOS_INLINE_FUNCTION double median_inplace(double* a, int n) {
 /// normal-consistent standard deviation of white noise, insensitive to the few large
 /// differences of the bolus rise.
 KOKKOS_INLINE_FUNCTION double robust_noise_sigma(const double* y, int n) {
-  double d[kMaxTimePoints];
+  double d[kMaxTimePoints] = {};  // zeroed: only d[0..n-1) is read, but the compiler cannot see it
   const int m = n - 1;
   for (int i = 0; i < m; ++i) d[i] = y[i + 1] - y[i];
   const double med = median_inplace(d, m);
