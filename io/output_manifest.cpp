@@ -17,8 +17,6 @@ namespace fs = std::filesystem;
 namespace voxflow::io {
 namespace {
 
-constexpr const char* kProvenanceName = "provenance.json";
-
 bool is_temporary(const std::string& rel) { return rel.find(".tmp-") != std::string::npos; }
 
 FolderSnapshot::Entry stat_entry(const fs::path& p) {
@@ -98,7 +96,6 @@ FolderSnapshot begin_output_folder(const std::string& dir, const std::vector<std
         for (const auto& f : j["files"]) {
           if (!f.is_object() || !f.contains("path") || !f["path"].is_string()) continue;
           const std::string rel = f["path"].get<std::string>();
-          if (rel == kProvenanceName) continue;  // written by the cohort tools, not by a voxflow run
           bool kept = false;
           for (const auto& k : keep) kept = kept || k == rel;
           if (kept) continue;
@@ -127,7 +124,7 @@ void write_output_manifest(const FolderSnapshot& before, const std::string& comm
       auto was = before.files.find(rel);
       const bool written = was == before.files.end() || was->second.size != now.size ||
                            was->second.mtime_ns != now.mtime_ns || was->second.inode != now.inode;
-      if (written || rel == kProvenanceName) {
+      if (written) {
         files.push_back({{"path", rel}, {"bytes", now.size}, {"sha256", sha256_of(dir / rel)}});
       } else {
         others.push_back({{"path", rel}, {"bytes", now.size}});

@@ -9,7 +9,7 @@
 //   2. the run writes its outputs (each atomically, under "<name>.tmp-<run id>" first);
 //   3. only when it finished, write_output_manifest() writes manifest.json (atomically, last):
 //      "files" = every regular file under the folder that this run wrote (new, or changed since
-//      step 1), with size and SHA-256; "provenance.json" is listed there whenever present; files
+//      step 1), with size and SHA-256 (provenance.json among them: every run writes its own); files
 //      this run did not write (the user's own, or those of an earlier run that stopped before its
 //      manifest) are listed under "other_files", so nothing in the folder is unaccounted for.
 // A folder without manifest.json holds no finished run (stopped, failed, or running).
@@ -44,8 +44,8 @@ FolderSnapshot begin_output_folder(const std::string& dir, const std::vector<std
                                    const std::string& prefix = "");
 
 /// Collective (rank 0 writes). Step 3 above: writes "<dir>/<prefix>manifest.json" with the command, the run
-/// id and the files (relative paths, bytes, sha256) this run wrote, plus "provenance.json" when
-/// present, and "other_files" for the rest (other manifests among them). Files named "*.tmp-*"
+/// id and the files (relative paths, bytes, sha256) this run wrote (its provenance.json
+/// included), and "other_files" for the rest (other manifests among them). Files named "*.tmp-*"
 /// (temporaries of a run in progress) are never listed. Throws InternalError when a file cannot be read or the manifest written.
 void write_output_manifest(const FolderSnapshot& before, const std::string& command, const Comm& comm);
 

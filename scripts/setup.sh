@@ -9,7 +9,7 @@ PKGS=(
   build-essential cmake pkgconf git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libtrilinos-kokkos-dev libeigen3-dev libboost-program-options-dev
-  libnifti2-dev libdcmtk-dev dcmtk libyaml-cpp-dev nlohmann-json3-dev libpng-dev libcairo2-dev zlib1g-dev
+  libnifti2-dev libdcmtk-dev dcmtk libyaml-cpp-dev nlohmann-json3-dev libpng-dev libcairo2-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-pydicom python3-h5py python3-pytest
   python3-pil python3-matplotlib python3-yaml python3-skimage python3-scikit-fmm fonts-dejavu-core bc time

@@ -1,6 +1,5 @@
 #pragma once
-// SHA-256 (FIPS 180-4, "Secure Hash Standard", NIST 2015, sections 4.1.2, 4.2.2, 5.1.1, 6.2) of
-// bytes, incrementally: the content key of the cohort's idempotent reprocessing and the input
+// SHA-256 (FIPS 180-4) of bytes, incrementally, through OpenSSL's libcrypto (EVP interface): the content key of the cohort's idempotent reprocessing and the input
 // digests of provenance.json. Not for secrets (no constant-time claims).
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +9,11 @@ namespace voxflow {
 
 class Sha256 {
  public:
+  /// Throws InternalError when OpenSSL cannot make a digest context.
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   /// Appends `bytes` bytes at `data` to the message.
   void update(const void* data, std::size_t bytes);
   void update(const std::string& s) { update(s.data(), s.size()); }
@@ -18,11 +21,7 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void block(const unsigned char* p);
-  std::uint32_t h_[8];
-  unsigned char buf_[64];
-  std::size_t fill_ = 0;
-  std::uint64_t bits_ = 0;
+  void* ctx_ = nullptr;  // OpenSSL's EVP_MD_CTX (kept out of this header)
 };
 
 /// SHA-256 of a string, 64 lowercase hex digits.

@@ -154,7 +154,7 @@ std::string provenance_json(const ProvenanceRecord& r) {
 void write_provenance(const ProvenanceRecord& r, const Comm& comm) {
   collective_check(comm, [&] {
     if (!comm.is_root()) return;
-    io::write_text_atomic((fs::path(r.output_dir) / kProvenanceFile).string(), provenance_json(r));
+    io::write_text_atomic((fs::path(r.output_dir) / (r.file_prefix + kProvenanceFile)).string(), provenance_json(r));
   });
 }
 

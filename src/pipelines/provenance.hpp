@@ -20,6 +20,7 @@ struct ProvenanceRecord {
   std::string state;               // complete | cancelled
   int mpi_ranks = 1;
   double wall_s = -1;              // the run's total seconds (< 0: from the process start)
+  std::string file_prefix;         // written as <prefix>provenance.json (tia's io.prefix; "" for cohorts)
 };
 
 /// The file names of the provenance record and the cohort root's description.
@@ -42,7 +43,7 @@ std::vector<std::string> configuration_input_paths(const std::string& configurat
 /// Throws InputError when an input cannot be read.
 std::string provenance_json(const ProvenanceRecord& r);
 
-/// Writes <output_dir>/provenance.json atomically on rank 0; collective only through the error
+/// Writes <output_dir>/<file_prefix>provenance.json atomically on rank 0; collective only through the error
 /// check (a failure throws on every rank).
 void write_provenance(const ProvenanceRecord& r, const Comm& comm);
 

@@ -1,5 +1,7 @@
 #include "src/pipelines/run_summary.hpp"
 
+#include <filesystem>
+
 #include <yaml-cpp/yaml.h>
 
 #include <Kokkos_Core.hpp>
@@ -74,8 +76,16 @@ void write_run_summary(const std::string& path, const RunSummary& s, const std::
   });
   // provenance.json beside the summary (inputs' SHA-256, build, options): `voxflow cohort` reads it
   const auto total = s.timing_s.find("total");
+  // a prefixed summary (tia's io.prefix: several runs share a folder) gets a prefixed record
+  std::string prefix;
+  const std::string base = std::filesystem::path(path).filename().string();
+  for (const std::string suffix : {"tia_summary.yaml", "summary.yaml"})
+    if (base.size() >= suffix.size() && base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      prefix = base.substr(0, base.size() - suffix.size());
+      break;
+    }
   write_provenance({s.command, s.command_line, s.configuration_yaml, s.output_dir, s.state, s.mpi_ranks,
-                    total == s.timing_s.end() ? -1.0 : total->second},
+                    total == s.timing_s.end() ? -1.0 : total->second, prefix},
                    comm);
 }
 

@@ -112,7 +112,7 @@ def test_two_kinetics_runs_into_one_folder(work, phantom):
     first = manifest(o)
     assert any(f["path"].startswith("dicom/") for f in first["files"])
     assert sorted(f["path"] for f in first["files"]) == [f for f in files_under(o) if f != "manifest.json"]
-    # a file the cohort tools add later, and one of the user's own
+    # a stale provenance.json (the run writes its own) and a file of the user's own
     with open(os.path.join(o, "provenance.json"), "w") as fh:
         fh.write("{}\n")
     with open(os.path.join(o, "notes.txt"), "w") as fh:

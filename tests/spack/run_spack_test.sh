@@ -48,6 +48,14 @@ grep -q '^  nifti-clib:' "$SPACK_CFG/packages.yaml" || cat >> "$SPACK_CFG/packag
     - spec: nifti-clib@3.0.1+shared
       prefix: /usr
 YAML
+grep -q '^  openssl:' "$SPACK_CFG/packages.yaml" || cat >> "$SPACK_CFG/packages.yaml" <<'YAML'
+  openssl:
+    buildable: false
+    externals:
+    # Debian libssl-dev (libcrypto: SHA-256 of manifests and provenance)
+    - spec: openssl@3.0.19
+      prefix: /usr
+YAML
 spack repo list
 
 # the working tree as a source tarball (what a release tarball would hold)

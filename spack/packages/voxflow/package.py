@@ -50,6 +50,7 @@ class Voxflow(CMakePackage, CudaPackage):
     depends_on("yaml-cpp")
     depends_on("nlohmann-json")
     depends_on("libpng")
+    depends_on("openssl")  # libcrypto: SHA-256 of manifests and provenance
     depends_on("cairo+png")
     depends_on("googletest", when="+tests")
 
