@@ -80,14 +80,7 @@ FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, co
           double h[6];
           st(i, j, z0 + k, h);
           const double val = frangi_response(h, sign, two_a2, two_b2, two_c2);
-          const float vf = static_cast<float>(val);
-          if (first) {
-            vout(v) = vf;
-            sout(v) = vf > 0.0f ? sigma_f : 0.0f;
-          } else if (vf > vout(v)) {
-            vout(v) = vf;
-            sout(v) = sigma_f;
-          }
+          keep_best_scale(vout(v), sout(v), static_cast<float>(val), sigma_f, first);
         });
   }
   Kokkos::fence();

@@ -71,6 +71,18 @@ KOKKOS_INLINE_FUNCTION double frangi_response(const double hessian[6], double si
   return (1.0 - kmath::exp(-(ra * ra) / two_a2)) * kmath::exp(-(rb * rb) / two_b2) * (1.0 - kmath::exp(-s2 / two_c2));
 }
 
+/// The maximum over scales, one scale at a time: the first scale sets vesselness v and best sigma
+/// s (0 where v = 0); a later one replaces them where its response vf is larger.
+KOKKOS_INLINE_FUNCTION void keep_best_scale(float& v, float& s, float vf, float sigma, bool first) {
+  if (first) {
+    v = vf;
+    s = vf > 0.0f ? sigma : 0.0f;
+  } else if (vf > v) {
+    v = vf;
+    s = sigma;
+  }
+}
+
 /// Checks the options (as frangi_vesselness); throws InputError.
 void validate_frangi_options(const FrangiOptions& options);
 

@@ -108,14 +108,8 @@ void FrangiBlocks::compute(std::int64_t block, float* vesselness, float* best_si
           const std::int64_t i = bx0 + v % bx, j = by0 + (v / bx) % by, k = bz0 + v / (bx * by);
           double hm[6];
           st(i, j, k, hm);
-          const float vf = static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2));
-          if (first) {
-            vout(v) = vf;
-            sout(v) = vf > 0.0f ? sigma_f : 0.0f;
-          } else if (vf > vout(v)) {
-            vout(v) = vf;
-            sout(v) = sigma_f;
-          }
+          keep_best_scale(vout(v), sout(v), static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2)),
+                          sigma_f, first);
         });
   }
   Kokkos::fence();

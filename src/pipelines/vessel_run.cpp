@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
-#include <sstream>
-
 #include <memory>
+#include <sstream>
 
 #include "io/atomic_file.hpp"
 #include "io/image_reader.hpp"

@@ -144,27 +144,24 @@ std::vector<double> LazyVesselnessSpeed::best_sigma_at(const std::vector<std::ar
   return val;
 }
 
-Volume3D LazyVesselnessSpeed::vesselness_volume() const {
-  Volume3D out(layout_.grid, layout_.slab, 0, "vesselness");
+Volume3D LazyVesselnessSpeed::owned_volume(const float* values, float not_computed, const char* label) const {
+  Volume3D out(layout_.grid, layout_.slab, 0, label);
   auto h = Kokkos::create_mirror_view(out.data);
   const std::int64_t n = layout_.owned_voxels(), P = nx_ * ny_;
   for (std::int64_t v = 0; v < n; ++v)
     h(v) = done_[static_cast<size_t>(blocks_.block_of(v % nx_, (v / nx_) % ny_, v / P + layout_.slab.z0))]
-               ? vesselness_[static_cast<size_t>(v)]
-               : std::numeric_limits<float>::quiet_NaN();
+               ? values[static_cast<size_t>(v)]
+               : not_computed;
   Kokkos::deep_copy(out.data, h);
   return out;
 }
 
+Volume3D LazyVesselnessSpeed::vesselness_volume() const {
+  return owned_volume(vesselness_.get(), std::numeric_limits<float>::quiet_NaN(), "vesselness");
+}
+
 Volume3D LazyVesselnessSpeed::best_sigma_volume() const {
-  Volume3D out(layout_.grid, layout_.slab, 0, "frangi_best_sigma");
-  auto h = Kokkos::create_mirror_view(out.data);
-  const std::int64_t n = layout_.owned_voxels(), P = nx_ * ny_;
-  for (std::int64_t v = 0; v < n; ++v)
-    h(v) = done_[static_cast<size_t>(blocks_.block_of(v % nx_, (v / nx_) % ny_, v / P + layout_.slab.z0))]
-               ? best_sigma_[static_cast<size_t>(v)]
-               : 0.0f;
-  Kokkos::deep_copy(out.data, h);
+  Volume3D out = owned_volume(best_sigma_.get(), 0.0f, "frangi_best_sigma");
   out.units = "voxel";
   return out;
 }

@@ -63,6 +63,8 @@ class LazyVesselnessSpeed final : public SpeedSource {
   }
   void compute_block(std::int64_t block);  // vesselness, best sigma and speed
   void fill_speed(std::int64_t block);     // speed from the block's vesselness
+  /// values of the owned voxels as a volume, not_computed where the block was not computed
+  Volume3D owned_volume(const float* values, float not_computed, const char* label) const;
 
   SlabLayout layout_;
   filters::FrangiBlocks blocks_;
