@@ -9,6 +9,7 @@
 
 #include "apps/commands.hpp"
 #include "src/core/error.hpp"
+#include "src/core/huge_pages.hpp"
 #include "voxflow/version.hpp"
 
 namespace {
@@ -72,6 +73,7 @@ void set_command_line(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace voxflow;
+  use_transparent_huge_pages(argv);  // re-executes once, before anything else runs
   apps::set_command_line(argc, argv);
   // cohort starts other voxflow runs (mpirun, sbatch): no MPI in this process
   if (argc >= 2 && !std::strcmp(argv[1], "cohort")) return apps::cohort_main(apps::Args(argv + 2, argv + argc));

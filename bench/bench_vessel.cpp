@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "src/core/huge_pages.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/plane_gather.hpp"
 #include "src/filters/frangi.hpp"
@@ -44,6 +45,7 @@ void write_raw(const Volume3D& v, const std::string& path, const Comm& comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  voxflow::use_transparent_huge_pages(argv);  // as the voxflow executable does
   Runtime rt(argc, argv);
   Comm comm;
   if (argc < 4) {

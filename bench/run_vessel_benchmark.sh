@@ -50,11 +50,12 @@ skfmm.travel_time(phi, speed, dx=h, order=1)
 t_fmm = time.perf_counter() - t
 n = nx * ny * nz
 print(f"== voxflow vessel vs skimage {skimage.__version__} / scikit-fmm: phantom {nx} x {ny} x {nz} ({n/1e6:.2f} M voxels), {os.cpu_count()} cores")
-print(f"{'stage':34s} {'voxflow 1 rank':>15s} {'voxflow 2 ranks':>15s} {'python':>10s} {'python/vf1':>11s} {'1->2 ranks':>11s}")
+print(f"{'stage':34s} {'voxflow 1 rank':>15s} {'voxflow 2 ranks':>15s} {'python':>10s} {'python/vf1':>11s} {'python/vf2':>11s} {'1->2 ranks':>11s}")
 def row(name, a, b, p=None):
     ps = f"{p:10.3f}" if p is not None else f"{'':>10s}"
     rs = f"{p / a:10.1f}x" if p is not None else f"{'':>11s}"
-    print(f"{name:34s} {a:14.3f}s {b:14.3f}s {ps} {rs} {a / b:10.2f}x")
+    rs2 = f"{p / b:10.1f}x" if p is not None else f"{'':>11s}"
+    print(f"{name:34s} {a:14.3f}s {b:14.3f}s {ps} {rs} {rs2} {a / b:10.2f}x")
 row("phantom (slab by slab)", v1["t_phantom"], v2["t_phantom"])
 row("Frangi, sigmas 1,2,3 (skimage)", v1["t_frangi"], v2["t_frangi"], t_sk)
 row("speed map", v1["t_speed"], v2["t_speed"], None)
@@ -67,7 +68,8 @@ print(f"lazy vesselness: {int(v1['lazy_voxels_computed'])} of {n} voxels compute
       f"({100 * v1['lazy_voxels_computed'] / n:.1f} %); whole Frangi + speed + early-stop march "
       f"{v1['t_frangi'] + v1['t_speed'] + v1['t_fmm_early_stop']:.3f} s vs lazy {v1['t_lazy_frangi_and_fmm']:.3f} s "
       f"on 1 rank ({(v1['t_frangi'] + v1['t_speed'] + v1['t_fmm_early_stop']) / v1['t_lazy_frangi_and_fmm']:.1f}x)")
-print(f"Frangi voxels/s: voxflow {n / v1['t_frangi']:.3g} (1 rank), skimage {n / t_sk:.3g}")
+print(f"Frangi voxels/s: voxflow {n / v1['t_frangi']:.3g} (1 rank), {n / v2['t_frangi']:.3g} (2 ranks), "
+      f"skimage {n / t_sk:.3g} (numpy, one core)")
 print(f"FMM voxels/s (whole volume): voxflow {v1['fmm_full_reached'] / v1['t_fmm_full']:.3g} (1 rank), "
       f"scikit-fmm {n / t_fmm:.3g}")
 print(f"FMM exchange rounds (2 ranks): whole {int(v2['fmm_full_rounds'])}, early stop {int(v2['fmm_early_rounds'])}; "

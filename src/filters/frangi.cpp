@@ -74,13 +74,17 @@ FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, co
     const bool first = n == 0;
     const float sigma_f = static_cast<float>(sigma);
     if (nv == 0) continue;
+    // one x-row per iteration: no index division per voxel
     Kokkos::parallel_for(
-        "frangi_scale", Kokkos::RangePolicy<>(0, nv), KOKKOS_LAMBDA(std::int64_t v) {
-          const std::int64_t i = v % nx, j = (v / nx) % ny, k = v / P;
-          double h[6];
-          st(i, j, z0 + k, h);
-          const double val = frangi_response(h, sign, two_a2, two_b2, two_c2);
-          keep_best_scale(vout(v), sout(v), static_cast<float>(val), sigma_f, first);
+        "frangi_scale", Kokkos::RangePolicy<>(0, ny * nzl), KOKKOS_LAMBDA(std::int64_t row) {
+          const std::int64_t j = row % ny, k = row / ny;
+          for (std::int64_t i = 0; i < nx; ++i) {
+            const std::int64_t v = row * nx + i;
+            double h[6];
+            st(i, j, z0 + k, h);
+            const double val = frangi_response(h, sign, two_a2, two_b2, two_c2);
+            keep_best_scale(vout(v), sout(v), static_cast<float>(val), sigma_f, first);
+          }
         });
   }
   Kokkos::fence();

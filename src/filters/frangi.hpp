@@ -43,12 +43,23 @@ struct FrangiResult {
 /// Hzz} (image units), as described above; sign = +1 for bright vessels, -1 for dark ones;
 /// two_a2 = 2 alpha^2, two_b2 = 2 beta^2, two_c2 = 2 c^2. Dimensionless, in [0, 1).
 /// A positive trace (of sign * H) means max(l2, l3) > 0 (with |l1| <= |l2| <= |l3| and
-/// l2, l3 <= 0 the trace is <= -|l3|), so those voxels skip the eigenvalues and return 0.
+/// l2, l3 <= 0 the trace is <= -|l3|), and so do two positive eigenvalues (read from the signs of
+/// the characteristic polynomial's coefficients): those voxels skip the eigenvalues and return 0.
 KOKKOS_INLINE_FUNCTION double frangi_response(const double hessian[6], double sign, double two_a2, double two_b2,
                                               double two_c2) {
   double h[6];
   for (int e = 0; e < 6; ++e) h[e] = hessian[e] * sign;
   if (h[0] + h[3] + h[5] > 0.0) return 0.0;
+  // With trace <= 0 the characteristic polynomial l^3 - tr l^2 + c1 l - det has coefficient signs
+  // (+, +, c1, -det): two sign changes, so two positive eigenvalues (Descartes' rule of signs, exact
+  // for real roots), when c1 < 0 and det < 0. One of the two largest in magnitude is then > 0 and
+  // V = 0 (within rounding of eigenvalues at 0, where V is 0 or vanishing): no eigenvalues needed.
+  const double c1 = h[0] * h[3] + h[0] * h[5] + h[3] * h[5] - h[1] * h[1] - h[2] * h[2] - h[4] * h[4];
+  if (c1 < 0.0) {
+    const double det = h[0] * (h[3] * h[5] - h[4] * h[4]) - h[1] * (h[1] * h[5] - h[4] * h[2]) +
+                       h[2] * (h[1] * h[4] - h[3] * h[2]);
+    if (det < 0.0) return 0.0;
+  }
   double ev[3];
   symmetric_eigenvalues_3x3(h[0], h[1], h[2], h[3], h[4], h[5], ev);
   // eigenvalues sorted by absolute value, ascending (skimage's _sortbyabs; stable insertion sort)

@@ -57,7 +57,7 @@ void FrangiBlocks::compute(std::int64_t block, float* vesselness, float* best_si
   lo[2] = std::max(lo[2], slab.z0);
   hi[2] = std::min(hi[2], slab.z_end());
   if (hi[0] <= lo[0] || hi[1] <= lo[1] || hi[2] <= lo[2]) return;
-  const std::int64_t bx = hi[0] - lo[0], by = hi[1] - lo[1], bz = hi[2] - lo[2], bn = bx * by * bz;
+  const std::int64_t bx = hi[0] - lo[0], by = hi[1] - lo[1], bz = hi[2] - lo[2];
   const std::int64_t nx = g.nx(), ny = g.ny();
   const Comm self{MPI_COMM_SELF};
   const double two_a2 = 2.0 * options_.alpha * options_.alpha, two_b2 = 2.0 * options_.beta * options_.beta;
@@ -103,13 +103,17 @@ void FrangiBlocks::compute(std::int64_t block, float* vesselness, float* best_si
     const HessianStencil st = w.hessian->smooth(region, sigma, self);
     const bool first = n == 0;
     const float sigma_f = static_cast<float>(sigma);
+    // one x-row of the box per iteration: no index division per voxel
     Kokkos::parallel_for(
-        "frangi_block", Kokkos::RangePolicy<>(0, bn), KOKKOS_LAMBDA(std::int64_t v) {
-          const std::int64_t i = bx0 + v % bx, j = by0 + (v / bx) % by, k = bz0 + v / (bx * by);
-          double hm[6];
-          st(i, j, k, hm);
-          keep_best_scale(vout(v), sout(v), static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2)),
-                          sigma_f, first);
+        "frangi_block", Kokkos::RangePolicy<>(0, by * bz), KOKKOS_LAMBDA(std::int64_t row) {
+          const std::int64_t j = by0 + row % by, k = bz0 + row / by;
+          for (std::int64_t x = 0; x < bx; ++x) {
+            const std::int64_t v = row * bx + x;
+            double hm[6];
+            st(bx0 + x, j, k, hm);
+            keep_best_scale(vout(v), sout(v),
+                            static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2)), sigma_f, first);
+          }
         });
   }
   Kokkos::fence();

@@ -16,6 +16,7 @@
 #include "io/png_writer.hpp"
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
+#include "src/core/huge_pages.hpp"
 #include "src/filters/frangi.hpp"
 #include "src/filters/frangi_blocks.hpp"
 #include "src/filters/mip.hpp"
@@ -77,6 +78,7 @@ std::string num(double x) {
 VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   VesselSummary s;
   s.ranks = comm.size();
+  s.huge_pages = transparent_huge_pages_requested();
   const double t0 = now(comm);
   if (o.output_dir.empty()) throw UsageError("vessel: an output folder is needed (-o DIR)");
   // ---- input header, clicks
@@ -339,6 +341,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
       << "\n  path_points: " << s.path_points << "\n  planes_fetched: " << s.planes_fetched << "\n"
       << "maps_written: " << (s.maps_written ? "true" : "false") << "\n"
       << "ranks: " << s.ranks << "\n"
+      << "huge_pages: " << (s.huge_pages ? "true" : "false") << "\n"
       << "timing_s:\n  read: " << s.t_read << "\n  frangi: " << s.t_frangi << "\n  speed: " << s.t_speed
       << "\n  fast_marching: " << s.t_fmm << "\n  backtrack_centerline: " << s.t_backtrack << "\n  write: " << s.t_write
       << "\n  total: " << s.t_total << "\n";

@@ -243,3 +243,31 @@ def test_mip_picture_and_maps_switch(phantom):
     assert "maps_written: false" in open(out + "/summary.yaml").read()
     r = vessel(d, clicks, d + "/out_badmaps", 1, ["--maps", "maybe"])
     assert r.returncode == 2 and not os.path.exists(d + "/out_badmaps")
+
+
+def test_huge_pages_switch(phantom):
+    """voxflow asks glibc's malloc for transparent huge pages (it re-executes itself once with
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1) where the kernel's THP mode is `madvise` and glibc is
+    >= 2.35, and VOXFLOW_HUGE_PAGES=0 turns it off; the user's own GLIBC_TUNABLES are kept. The
+    results do not depend on it."""
+    import platform
+    d, clicks = phantom
+    mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    lib, ver = platform.libc_ver()
+    expect_on = "[madvise]" in mode and lib == "glibc" and tuple(map(int, ver.split(".")[:2])) >= (2, 35)
+    outs = {}
+    for name, env in [("on", {}), ("off", {"VOXFLOW_HUGE_PAGES": "0"}),
+                      ("user", {"GLIBC_TUNABLES": "glibc.malloc.check=0"})]:
+        out = f"{d}/out_hp_{name}"
+        s = ",".join(clicks["start_mm"].split())
+        e = ",".join(clicks["end_mm"].split())
+        r = subprocess.run([VF, "vessel", "-i", d + "/ph/cta.nii.gz", "--start", s, "--end", e, "-o", out],
+                           capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+        assert r.returncode == 0, r.stderr
+        outs[name] = out
+        summary = open(out + "/summary.yaml").read()
+        on = name != "off" and expect_on
+        assert f"huge_pages: {'true' if on else 'false'}" in summary, (name, summary)
+    ref = open(outs["off"] + "/centerline.csv").read()
+    assert open(outs["on"] + "/centerline.csv").read() == ref
+    assert open(outs["user"] + "/centerline.csv").read() == ref
