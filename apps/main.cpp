@@ -8,8 +8,8 @@
 #include <map>
 
 #include "apps/commands.hpp"
+#include "io/huge_pages.hpp"
 #include "src/core/error.hpp"
-#include "src/core/huge_pages.hpp"
 #include "voxflow/version.hpp"
 
 namespace {

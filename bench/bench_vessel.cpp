@@ -13,7 +13,7 @@
 #include <fstream>
 #include <string>
 
-#include "src/core/huge_pages.hpp"
+#include "io/huge_pages.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/plane_gather.hpp"
 #include "src/filters/frangi.hpp"

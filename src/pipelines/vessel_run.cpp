@@ -11,12 +11,12 @@
 #include <sstream>
 
 #include "io/atomic_file.hpp"
+#include "io/huge_pages.hpp"
 #include "io/image_reader.hpp"
 #include "io/nifti_writer.hpp"
 #include "io/png_writer.hpp"
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
-#include "src/core/huge_pages.hpp"
 #include "src/filters/frangi.hpp"
 #include "src/filters/frangi_blocks.hpp"
 #include "src/filters/mip.hpp"

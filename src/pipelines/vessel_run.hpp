@@ -64,7 +64,7 @@ struct VesselSummary {
   std::int64_t blocks_computed = 0;    // lazy: vesselness blocks computed, all ranks
   std::int64_t voxels_computed = 0;    // vesselness voxels computed, all ranks
   bool maps_written = false;
-  bool huge_pages = false;  // malloc asked for transparent huge pages (src/core/huge_pages.hpp)
+  bool huge_pages = false;  // malloc asked for transparent huge pages (io/huge_pages.hpp)
   // part 2 (issue 12)
   std::size_t sections = 0, sections_segmented = 0;
   double min_lumen_area_mm2 = 0.0, area_stenosis_pct = 0.0, t_walls = 0.0;  // stenosis at the lesion

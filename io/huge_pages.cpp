@@ -1,5 +1,5 @@
 // Transparent huge pages through glibc's malloc tunable (see huge_pages.hpp).
-#include "src/core/huge_pages.hpp"
+#include "io/huge_pages.hpp"
 
 #include <unistd.h>
 
