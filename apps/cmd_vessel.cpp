@@ -101,6 +101,7 @@ int cmd_vessel(const Args& args, const Comm& comm) {
   pipelines::VesselOptions o;
   o.input = vm["input"].as<std::string>();
   o.output_dir = vm["output"].as<std::string>();
+  o.command_line = command_line();
   const auto s = parse_list(vm["start"].as<std::string>(), "--start", 3), e = parse_list(vm["end"].as<std::string>(), "--end", 3);
   o.start = {s[0], s[1], s[2]};
   o.end = {e[0], e[1], e[2]};

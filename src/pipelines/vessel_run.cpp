@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -14,9 +13,11 @@
 #include "io/huge_pages.hpp"
 #include "io/image_reader.hpp"
 #include "io/nifti_writer.hpp"
+#include "io/output_manifest.hpp"
 #include "io/png_writer.hpp"
 #include "io/vtp_writer.hpp"
 #include "src/core/error.hpp"
+#include "src/core/fault_injection.hpp"
 #include "src/filters/frangi.hpp"
 #include "src/filters/frangi_blocks.hpp"
 #include "src/filters/mip.hpp"
@@ -125,7 +126,10 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   // reads, so that it works on the image in place (no copy of a large volume)
   const bool lazy = o.lazy_vesselness && !o.c_auto;
   const int read_halo = lazy && s.resampled_to_mm == 0.0 ? filters::frangi_block_margin(fo) : 0;
-  collective_check(comm, [&] { img = read_volume(o.input, fmt, in_grid, in_slab, "cta", read_halo); });
+  collective_check(comm, [&] {
+    img = read_volume(o.input, fmt, in_grid, in_slab, "cta", read_halo);
+    fault_point("read", comm);
+  });
   const bool has_mask = !o.mask.empty();
   if (has_mask)
     collective_check(comm, [&] {
@@ -150,8 +154,9 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   s.t_read = t1 - t0;
 
   // ---- vesselness, speed, fast marching
-  // the kernels below throw the same InputError on every rank (after their own collectives):
-  // collective_check turns it into one line on rank 0
+  // the kernels below are collective and throw the same InputError on every rank (after their own
+  // collectives): collective_or_abort turns that into one line on rank 0, and a failure on some
+  // ranks only into MPI_Abort (no agreement around a collective, docs/design.md)
   s.lazy_vesselness = lazy;
   vessel::FastMarchingOptions mo;
   mo.second_order = o.second_order;
@@ -166,12 +171,15 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   if (lazy) {
     // Frangi block by block inside the march: its time is the blocks' time (the slowest rank);
     // the march's is the rest
-    collective_check(comm, [&] {
+    collective_or_abort(comm, [&] {
       lz = std::make_unique<vessel::LazyVesselnessSpeed>(img, fo, o.speed, comm, has_mask ? &mask : nullptr,
                                                          o.block_voxels);
     });
-    collective_check(comm, [&] { s.v_reference = lz->set_reference(clicks, o.reference_half_width, comm); });
-    collective_check(comm, [&] { fmm = vessel::fast_marching(*lz, s.start_voxel, mo, comm); });
+    collective_or_abort(comm, [&] { s.v_reference = lz->set_reference(clicks, o.reference_half_width, comm); });
+    collective_or_abort(comm, [&] {
+      fault_point("fit", comm);
+      fmm = vessel::fast_marching(*lz, s.start_voxel, mo, comm);
+    });
     t4 = now(comm);
     fr.c_used.assign(fo.sigmas_vox.size(), fo.c);
     s.t_frangi = comm.max(lz->seconds_in_frangi());
@@ -180,17 +188,20 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     s.blocks_computed = comm.sum(static_cast<long long>(lz->blocks_computed()));
     s.voxels_computed = comm.sum(static_cast<long long>(lz->voxels_computed()));
   } else {
-    collective_check(comm, [&] { fr = filters::frangi_vesselness(img, fo, comm); });
+    collective_or_abort(comm, [&] { fr = filters::frangi_vesselness(img, fo, comm); });
     const double t2 = now(comm);
     s.t_frangi = t2 - t1;
     Volume3D speed;
-    collective_check(comm, [&] {
+    collective_or_abort(comm, [&] {
       s.v_reference = vessel::reference_vesselness(fr.vesselness, clicks, o.reference_half_width, comm);
       speed = vessel::speed_from_vesselness(fr.vesselness, o.speed, comm, has_mask ? &mask : nullptr, s.v_reference);
     });
     const double t3 = now(comm);
     s.t_speed = t3 - t2;
-    collective_check(comm, [&] { fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm); });
+    collective_or_abort(comm, [&] {
+      fault_point("fit", comm);
+      fmm = vessel::fast_marching(speed, s.start_voxel, mo, comm);
+    });
     t4 = now(comm);
     s.t_fmm = t4 - t3;
     s.voxels_computed = grid.n_voxels();
@@ -200,7 +211,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   s.voxels_marched = fmm.voxels_marched;
   s.voxels_reached = fmm.voxels_reached;
   vessel::BacktrackResult bt;
-  collective_check(comm, [&] { bt = vessel::backtrack(fmm, s.start_voxel, s.end_voxel, {}, comm); });
+  collective_or_abort(comm, [&] { bt = vessel::backtrack(fmm, s.start_voxel, s.end_voxel, {}, comm); });
   std::vector<vessel::Point3> mm;
   for (const auto& p : bt.path_vox) mm.push_back(vessel::voxel_to_world(grid.affine, p));
   vessel::CenterlineOptions co;
@@ -224,7 +235,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   // ---- part 2 (issue 12): walls, refined centerline, measurements (validated before any file)
   VesselWallsResult walls;
   if (o.walls.enabled) {
-    collective_check(comm, [&] { walls = run_vessel_walls(line, img, o.walls, comm); });
+    collective_or_abort(comm, [&] { walls = run_vessel_walls(line, img, o.walls, comm); });
     line = walls.centerline;  // the refined centerline, radius = lumen equivalent radius
     s.samples = line.points_mm.size();
     s.length_mm = line.length_mm();
@@ -237,13 +248,9 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
 
   // ---- outputs (everything above validated the input)
   const std::string dir = o.output_dir;
-  collective_check(comm, [&] {
-    if (comm.is_root()) {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      if (!std::filesystem::is_directory(dir)) throw InputError("vessel: cannot create the output folder " + dir);
-    }
-  });
+  collective_check(comm, [&] { fault_point("write", comm); });
+  // the folder from here on holds this run only: an earlier run's manifest and the files it lists go
+  const io::FolderSnapshot folder = io::begin_output_folder(dir, {}, comm);
   s.maps_written = o.maps == MapsChoice::on || (o.maps == MapsChoice::automatic && grid.n_voxels() <= kAutoMapsVoxels);
   if (s.maps_written) {
     // on the input grid: resampled back (trilinear) when the pipeline worked on an isotropic grid
@@ -348,6 +355,7 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
     if (o.walls.enabled) y << "  walls: " << s.t_walls << "\n" << vessel_walls_yaml(walls, o.walls);
     io::write_text_atomic(dir + "/summary.yaml", y.str());
   });
+  io::write_output_manifest(folder, o.command_line, comm);  // last: the folder now holds a finished run
   return s;
 }
 

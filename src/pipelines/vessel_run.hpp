@@ -23,6 +23,7 @@ struct VesselOptions {
   std::string input;        // NIfTI file or DICOM series folder (3D)
   std::string output_dir;   // created if missing
   std::string mask;         // optional NIfTI on the input grid: the front moves only where != 0
+  std::string command_line;  // recorded in manifest.json
   std::array<double, 3> start{0, 0, 0}, end{0, 0, 0};
   bool coords_voxel = false;  // start/end are voxel indices of the input (else world RAS mm through the affine)
   /// Isotropic resampling (trilinear) before the filters: < 0 automatic (off for an isotropic

@@ -271,3 +271,54 @@ def test_huge_pages_switch(phantom):
     ref = open(outs["off"] + "/centerline.csv").read()
     assert open(outs["on"] + "/centerline.csv").read() == ref
     assert open(outs["user"] + "/centerline.csv").read() == ref
+
+
+@pytest.mark.parametrize("np_", [2, 3])
+@pytest.mark.parametrize("stage", ["read", "fit", "write"])
+def test_fault_on_rank_1_ends_every_rank(phantom, stage, np_):
+    """VOXFLOW_FAULT=1:<stage> (docs/design.md "Failure semantics") under an mpirun that does not
+    end the other ranks itself (like srun without --kill-on-bad-exit): every rank ends within 10 s
+    with exit 1 (agreed, or MPI_Abort(1) when the failure struck inside the collective march), one
+    error line, nothing under a final name."""
+    import time
+    d, clicks = phantom
+    out = f"{d}/fault_{stage}_{np_}"
+    rc_dir = f"{d}/fault_rc_{stage}_{np_}"
+    os.makedirs(rc_dir, exist_ok=True)
+    script = 'VF="$1"; shift; "$VF" "$@"; rc=$?; echo $rc > "%s/rc.$OMPI_COMM_WORLD_RANK"; exit $rc' % rc_dir
+    s = ",".join(clicks["start_mm"].split())
+    e = ",".join(clicks["end_mm"].split())
+    cmd = [MPIRUN, "-np", str(np_), "--mca", "orte_abort_on_non_zero_status", "0", "/bin/sh", "-c", script, "sh",
+           VF, "vessel", "-i", d + "/ph/cta.nii.gz", "--start", s, "--end", e, "-o", out]
+    t0 = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, VOXFLOW_FAULT=f"1:{stage}"))
+    elapsed = time.time() - t0
+    assert elapsed < 10, f"{stage} np {np_}: {elapsed:.1f} s\n{r.stderr}"
+    codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
+    if r.returncode == 0:  # agreed: every rank returned exit code 1 itself
+        assert codes == [1] * np_, (codes, r.stderr)
+    else:  # MPI_Abort(1) from the failing rank: mpirun reports that code
+        assert r.returncode == 1 and len(codes) < np_, (r.returncode, codes, r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
+    assert len(lines) == 1 and f"injected fault at stage '{stage}' on rank 1" in lines[0], r.stderr
+    left = [] if not os.path.isdir(out) else [f for f in os.listdir(out) if ".tmp-" not in f]
+    assert left == [], left
+
+
+def test_two_runs_into_one_folder(phantom):
+    """A second run into the same folder without the walls removes the first run's wall outputs:
+    the folder then holds exactly the files its manifest.json lists (and the manifest)."""
+    import json
+    d, clicks = phantom
+    out = d + "/twice"
+    assert vessel(d, clicks, out, 2).returncode == 0
+    first = set(os.listdir(out))
+    assert {"lumen.stl", "measurements.csv", "manifest.json"} <= first
+    r = vessel(d, clicks, out, 1, ["--no-walls", "--maps", "off"])
+    assert r.returncode == 0, r.stderr
+    names = set(os.listdir(out))
+    m = json.load(open(out + "/manifest.json"))
+    listed = {f["path"] if isinstance(f, dict) else f for f in m["files"]}
+    assert names - {"manifest.json"} == listed, (names, listed)
+    assert "lumen.stl" not in names and "vesselness.nii.gz" not in names and "centerline.csv" in names
