@@ -12,6 +12,7 @@
 #include "io/atomic_file.hpp"
 #include "io/huge_pages.hpp"
 #include "io/image_reader.hpp"
+#include "io/nifti_reader.hpp"
 #include "io/nifti_writer.hpp"
 #include "io/output_manifest.hpp"
 #include "io/png_writer.hpp"
@@ -35,9 +36,12 @@ double now(const Comm& comm) {
   return MPI_Wtime();
 }
 
-/// The t = 0 volume of the rank's slab of a 3D image.
+/// The t = 0 volume of the rank's slab of a 3D image, with `halo` planes (a NIfTI file fills them
+/// from the file, straight into the 3D volume; a DICOM series goes through the 4D reader and
+/// leaves them for the halo exchange).
 Volume3D read_volume(const std::string& path, io::ImageFormat fmt, const Grid& grid, const Slab& slab,
                      const std::string& label, int halo = 0) {
+  if (fmt == io::ImageFormat::Nifti) return io::read_nifti_3d(path, slab, halo);
   const Volume4D v4 = io::read_image_4d(path, fmt, slab, 0);
   Volume3D v(grid, slab, halo, label);
   auto src = Kokkos::create_mirror_view(v4.data);
