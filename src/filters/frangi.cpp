@@ -78,12 +78,27 @@ FrangiResult frangi_vesselness(const Volume3D& image, const FrangiOptions& o, co
     Kokkos::parallel_for(
         "frangi_scale", Kokkos::RangePolicy<>(0, ny * nzl), KOKKOS_LAMBDA(std::int64_t row) {
           const std::int64_t j = row % ny, k = row / ny;
-          for (std::int64_t i = 0; i < nx; ++i) {
+          constexpr int kLanes = 8;
+          std::int64_t i = 0;
+          while (i < nx) {
+            if (st.interior_run(i, kLanes, j, z0 + k)) {  // the Hessians of kLanes voxels at once
+              double hl[6][kLanes];
+              st.interior_lanes<kLanes>(i, j, z0 + k, hl);
+              for (int l = 0; l < kLanes; ++l) {
+                const double h[6] = {hl[0][l], hl[1][l], hl[2][l], hl[3][l], hl[4][l], hl[5][l]};
+                const std::int64_t v = row * nx + i + l;
+                keep_best_scale(vout(v), sout(v), static_cast<float>(frangi_response(h, sign, two_a2, two_b2, two_c2)),
+                                sigma_f, first);
+              }
+              i += kLanes;
+              continue;
+            }
             const std::int64_t v = row * nx + i;
             double h[6];
             st(i, j, z0 + k, h);
             const double val = frangi_response(h, sign, two_a2, two_b2, two_c2);
             keep_best_scale(vout(v), sout(v), static_cast<float>(val), sigma_f, first);
+            ++i;
           }
         });
   }

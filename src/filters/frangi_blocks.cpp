@@ -107,12 +107,27 @@ void FrangiBlocks::compute(std::int64_t block, float* vesselness, float* best_si
     Kokkos::parallel_for(
         "frangi_block", Kokkos::RangePolicy<>(0, by * bz), KOKKOS_LAMBDA(std::int64_t row) {
           const std::int64_t j = by0 + row % by, k = bz0 + row / by;
-          for (std::int64_t x = 0; x < bx; ++x) {
+          constexpr int kLanes = 8;
+          std::int64_t x = 0;
+          while (x < bx) {
+            if (x + kLanes <= bx && st.interior_run(bx0 + x, kLanes, j, k)) {  // kLanes Hessians at once
+              double hl[6][kLanes];
+              st.interior_lanes<kLanes>(bx0 + x, j, k, hl);
+              for (int l = 0; l < kLanes; ++l) {
+                const double hm[6] = {hl[0][l], hl[1][l], hl[2][l], hl[3][l], hl[4][l], hl[5][l]};
+                const std::int64_t v = row * bx + x + l;
+                keep_best_scale(vout(v), sout(v),
+                                static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2)), sigma_f, first);
+              }
+              x += kLanes;
+              continue;
+            }
             const std::int64_t v = row * bx + x;
             double hm[6];
             st(bx0 + x, j, k, hm);
             keep_best_scale(vout(v), sout(v),
                             static_cast<float>(frangi_response(hm, sign, two_a2, two_b2, two_c2)), sigma_f, first);
+            ++x;
           }
         });
   }
