@@ -505,14 +505,14 @@ void write_vessel_walls(const std::string& dir, VesselWallsResult& r, const Vess
     write_contours(dir + "/outer_wall_contours", r, false);
     std::ostringstream m;
     m << "arc_length_mm,x_mm,y_mm,z_mm,lumen_area_mm2,vessel_area_mm2,lumen_min_diameter_mm,lumen_max_diameter_mm,"
-         "area_stenosis_pct,plaque_burden_pct,remodeling_index,calcified_area_mm2\n";
+         "area_stenosis_pct,plaque_burden_pct,remodeling_index,calcified_area_mm2,branch_flag\n";
     for (size_t k = 0; k < r.sections.size(); ++k) {
       const auto& s = r.sections[k];
       const Point3& p = r.centerline.points_mm[k];
       m << num(s.arc_length_mm) << ',' << num(p[0]) << ',' << num(p[1]) << ',' << num(p[2]) << ',' << num(s.lumen_area_mm2)
         << ',' << num(s.vessel_area_mm2) << ',' << num(s.lumen_min_diameter_mm) << ',' << num(s.lumen_max_diameter_mm) << ','
         << num(s.area_stenosis_pct) << ',' << num(s.plaque_burden_pct) << ',' << num(s.remodeling_index) << ','
-        << num(s.calcified_area_mm2) << '\n';
+        << num(s.calcified_area_mm2) << ',' << (s.branch_flag ? 1 : 0) << '\n';
     }
     io::write_text_atomic(dir + "/measurements.csv", m.str());
     const double b = MPI_Wtime();
@@ -551,7 +551,8 @@ std::string vessel_walls_yaml(const VesselWallsResult& r, const VesselWallOption
     << "\n  reference_vessel_area_mm2: " << num(v.reference_vessel_area_mm2)
     << "\n  max_area_stenosis_pct: " << num(v.max_area_stenosis_pct) << "\n  max_plaque_burden_pct: " << num(v.max_plaque_burden_pct)
     << "\n  remodeling_index: " << num(v.remodeling_index) << "\n  plaque_volume_mm3: " << num(v.plaque_volume_mm3)
-    << "\n  calcified_plaque_volume_mm3: " << num(v.calcified_volume_mm3) << "\n"
+    << "\n  calcified_plaque_volume_mm3: " << num(v.calcified_volume_mm3)
+    << "\n  branch_sections: " << v.branch_sections << "\n"
     << "section_warnings:";
   if (r.warnings.empty()) y << " []";
   y << "\n";
