@@ -442,8 +442,8 @@ VesselWallsResult run_vessel_walls(const vessel::Centerline& line, const Volume3
     const bool last = pass == o.refine_passes;
     r.frames = vessel::rotation_minimising_frames(cur.points_mm);
     p = segment_pass(cur.points_mm, r.frames, img, po, comm, last && o.pictures, cur.arc_length_mm);
-  // 0: each section its own estimate
-    if (!(o.walls.edge_blur_mm > 0.0)) {
+    // the first pass: each section its own blur estimate; the next passes: their median
+    if (!(po.walls.edge_blur_mm > 0.0)) {
       // the median of the sections' estimates (the same gathered numbers on every rank)
       std::vector<double> b;
       for (size_t k = 0; k < p.edge_blur.size(); ++k)
@@ -453,7 +453,7 @@ VesselWallsResult run_vessel_walls(const vessel::Centerline& line, const Volume3
         po.walls.edge_blur_mm = b[b.size() / 2];
       }
     }
-    r.edge_blur_mm = po.walls.edge_blur_mm;
+    r.edge_blur_mm = po.walls.edge_blur_mm;  // the blur of the last pass (or, with one pass, the sections' median)
     r.dp_starts += p.dp_starts;
     r.t_dp_cpu += p.dp_cpu;
     sections_done += p.ok.size();

@@ -94,7 +94,8 @@ SectionWalls segment_walls(const PolarImage& p, const WallOptions& o) {
   for (int a = 0; a < A; ++a) in.fat[static_cast<size_t>(a)] = hi2[static_cast<size_t>(a)] == lo2[static_cast<size_t>(a)];
   in.first_calcium = e.first_calcium;
   in.plaque_hu = o.edges.wall_hu;
-  w.edge_blur_mm = estimate_edge_blur(p, in);
+  // the section's own estimate only where no blur is given (the pipeline's first pass)
+  w.edge_blur_mm = o.two_edge_fit && !(o.edge_blur_mm > 0.0) ? estimate_edge_blur(p, in) : std::nan("");
   const double blur = o.edge_blur_mm > 0.0 ? o.edge_blur_mm : w.edge_blur_mm;
   if (o.two_edge_fit && blur > 0.0) {
     fit_two_edges(p, in, blur, &w.lumen_mm, &w.outer_mm);

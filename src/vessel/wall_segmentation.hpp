@@ -37,7 +37,8 @@ struct SectionWalls {
   double lumen_contrast_hu = 0.0;            // mean D_I along the lumen boundary
   double calcified_area_mm2 = 0.0;           // polar samples above calcium_hu between the boundaries
   int dp_starts = 0;                         // closed DPs run (both boundaries)
-  double edge_blur_mm = 0.0;                 // the section's edge blur estimate (NaN: none)
+  double edge_blur_mm = 0.0;                 // the section's edge blur estimate (NaN: none, or not
+                                             // estimated: fit off or options.edge_blur_mm given)
   bool two_edge_fitted = false;              // the radii are the two-edge model's
 };
 
