@@ -85,6 +85,8 @@ int cmd_vessel(const Args& args, const Comm& comm) {
       ("calcium-hu", po::value<double>()->default_value(600.0), "brighter is calcium: kept out of the lumen, counted as calcified plaque")  //
       ("wall-hu", po::value<double>()->default_value(50.0), "outer wall edge: intensities clamped here, about soft plaque (grey-to-dark edge to fat)")  //
       ("fat-hu", po::value<double>()->default_value(-35.0), "where the image 0.4-0.6 mm outside the lumen is darker (fat), the outer wall is the lumen boundary")  //
+      ("edge-model", po::value<std::string>()->default_value("two-edge"), "radii after the DP: two-edge (a blurred lumen/plaque/fat model fitted on each ray: sub-voxel, unbiased) or dp (the DP's edges)")  //
+      ("edge-blur-mm", po::value<double>()->default_value(0.0), "edge blur of the two-edge model (logistic scale, mm); 0: measured where the lumen borders fat")  //
       ("smoothness", po::value<int>()->default_value(1), "largest radius change per angle step (radial samples)")  //
       ("min-wall-mm", po::value<double>()->default_value(0.0), "outer wall at least this far outside the lumen (mm)")  //
       ("min-edge-hu", po::value<double>()->default_value(40.0), "a section whose mean lumen edge contrast is lower is not segmented (HU)")  //
@@ -164,6 +166,12 @@ int cmd_vessel(const Args& args, const Comm& comm) {
   w.walls.edges.wall_hu = vm["wall-hu"].as<double>();
   w.walls.smoothness = vm["smoothness"].as<int>();
   w.walls.fat_hu = vm["fat-hu"].as<double>();
+  {
+    const std::string em = vm["edge-model"].as<std::string>();
+    if (em != "two-edge" && em != "dp") throw UsageError("vessel: --edge-model must be two-edge or dp");
+    w.walls.two_edge_fit = em == "two-edge";
+  }
+  w.walls.edge_blur_mm = vm["edge-blur-mm"].as<double>();
   w.walls.min_wall_mm = vm["min-wall-mm"].as<double>();
   w.walls.min_edge_hu = vm["min-edge-hu"].as<double>();
   w.refine_passes = vm["refine-passes"].as<int>();

@@ -3,8 +3,9 @@
 // smooth 0.3 mm wave (a first path that cuts corners):
 //  - the refined centerline lies within one voxel of the truth along >= 95 % of its length;
 //  - the lumen area is within 10 % of the truth outside the lesions (median);
-//  - the 50 % area stenosis is found at the stenosis and measured within 10 points; the plaque
-//    burden there is within 10 points of the truth;
+//  - the 50 % area stenosis is found at the stenosis and measured within 4 points; the plaque
+//    burden there is within 6 points of the truth, and its median outside the lesions (truth 0)
+//    at most 5 %;
 //  - contours and measurements are bitwise identical to an MPI_COMM_SELF run on rank 0;
 //  - a centerline that leaves the volume gives warnings for the sections outside, not a crash;
 //    cross-sections larger than the volume allows, and a line through fat only, are InputErrors
@@ -88,7 +89,7 @@ TEST(VesselWalls, PhantomAccuracyAndRankIndependence) {
     std::printf("refined centerline within one voxel: %.1f %% of %zu samples\n", 100 * frac, n);
     EXPECT_GE(frac, 0.95);
     // lumen area outside the lesions
-    std::vector<double> rel;
+    std::vector<double> rel, burden;
     size_t segmented = 0;
     for (size_t k = 0; k < n; ++k) {
       if (!r.ok[k]) continue;
@@ -99,13 +100,18 @@ TEST(VesselWalls, PhantomAccuracyAndRankIndependence) {
       if (std::fabs(s - tr.calcium_arc_mm) < tr.calcium_radius_mm + tr.outer_radius_mm[m] + 0.5) continue;
       const double truth = kPi * tr.lumen_radius_mm[m] * tr.lumen_radius_mm[m];
       rel.push_back(std::fabs(r.sections[k].lumen_area_mm2 / truth - 1.0));
+      burden.push_back(r.sections[k].plaque_burden_pct);  // the truth: 0 (no plaque outside the lesions)
     }
     EXPECT_GE(segmented, n * 9 / 10);
     ASSERT_GT(rel.size(), n / 2);
     std::nth_element(rel.begin(), rel.begin() + static_cast<long>(rel.size() / 2), rel.end());
     const double med = rel[rel.size() / 2];
     std::printf("lumen area outside the lesions: median relative error %.1f %% over %zu sections\n", 100 * med, rel.size());
-    EXPECT_LE(med, 0.10);
+    EXPECT_LE(med, 0.05);  // 2.9 % with the two-edge model (issue 12 asks <= 10 %)
+    std::nth_element(burden.begin(), burden.begin() + static_cast<long>(burden.size() / 2), burden.end());
+    std::printf("plaque burden outside the lesions: median %.1f %% (truth 0; 24 %% with the DP edges alone)\n",
+                burden[burden.size() / 2]);
+    EXPECT_LE(burden[burden.size() / 2], 5.0);
     // the stenosis: where, how much; plaque burden there
     size_t kmin = 0;
     while (std::fabs(r.centerline.arc_length_mm[kmin] - r.vessel.lesion_arc_mm) > 1e-9) ++kmin;
@@ -118,8 +124,9 @@ TEST(VesselWalls, PhantomAccuracyAndRankIndependence) {
                 r.sections[kmin].lumen_area_mm2, d, r.sections[kmin].area_stenosis_pct, r.sections[kmin].plaque_burden_pct,
                 truth_burden, r.vessel.remodeling_index, r.vessel.plaque_volume_mm3, r.vessel.calcified_volume_mm3);
     EXPECT_LE(d, 2.0);
-    EXPECT_NEAR(r.sections[kmin].area_stenosis_pct, 50.0, 10.0);
-    EXPECT_NEAR(r.sections[kmin].plaque_burden_pct, truth_burden, 10.0);
+    // two-edge model: 50.2 % and 46.0 % (truth 49.7); the DP edges alone read 43.6 %
+    EXPECT_NEAR(r.sections[kmin].area_stenosis_pct, 50.0, 4.0);
+    EXPECT_NEAR(r.sections[kmin].plaque_burden_pct, truth_burden, 6.0);
     EXPECT_GT(r.vessel.calcified_volume_mm3, 0.0);
     // the same on one rank, bit for bit
     Comm self{MPI_COMM_SELF};

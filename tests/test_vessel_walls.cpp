@@ -7,7 +7,8 @@
 //    planar bend; polygon area, Feret diameters and centroid of known shapes;
 //  - the tube surface is watertight, consistently oriented, its signed volume is positive and
 //    matches pi r^2 L; CellEntityIds mark wall, inlet and outlet;
-//  - the measurements: stenosis against the proximal/distal reference, plaque burden, volumes.
+//  - the measurements: stenosis against the proximal/distal reference, plaque burden, volumes;
+//    sections at a branch ostium (lumen area > 1.2 x the trend) flagged and left out of the reference.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -288,6 +289,28 @@ TEST(Measurements, StenosisPlaqueBurdenVolumes) {
   const double a = polar_contour_area(out[0]);
   EXPECT_NEAR(v.plaque_volume_mm3, 2 * 0.5 * 0.5 * (0.5 * a), 1e-9);  // two trapezoids touch the lesion
   EXPECT_GT(v.calcified_volume_mm3, 0.0);
+}
+
+TEST(Measurements, BranchSectionsFlaggedAndLeftOutOfTheReference) {
+  // lumen radius 2 except a 50 % area stenosis at 20 mm and a branch ostium at 13-14 mm (lumen
+  // area x 1.5), inside the proximal reference window [10, 15] mm
+  std::vector<double> arc;
+  std::vector<std::vector<double>> lum, out;
+  for (int k = 0; k <= 80; ++k) {
+    const double s = 0.5 * k;
+    arc.push_back(s);
+    double f = std::fabs(s - 20.0) < 1e-9 ? 1.0 / std::sqrt(2.0) : 1.0;
+    if (s >= 13.0 - 1e-9 && s <= 14.0 + 1e-9) f = std::sqrt(1.5);
+    lum.push_back(std::vector<double>(72, 2.0 * f));
+    out.push_back(std::vector<double>(72, 2.0 * std::max(1.0, f)));
+  }
+  VesselMeasurement v;
+  const auto m = measure_sections(arc, lum, out, std::vector<double>(arc.size(), 0.0), std::vector<bool>(arc.size(), true),
+                                  MeasurementOptions{}, &v);
+  EXPECT_EQ(v.branch_sections, 3);
+  for (size_t k = 0; k < arc.size(); ++k) EXPECT_EQ(m[k].branch_flag, arc[k] >= 13.0 - 1e-9 && arc[k] <= 14.0 + 1e-9) << arc[k];
+  EXPECT_NEAR(v.lesion_arc_mm, 20.0, 1e-12);
+  EXPECT_NEAR(v.lesion_area_stenosis_pct, 50.0, 1e-9);  // the branch sections did not inflate the reference
 }
 
 TEST(SurfaceMesh, WatertightOutwardVolume) {

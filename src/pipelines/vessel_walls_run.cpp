@@ -93,6 +93,7 @@ struct Pass {
   std::vector<bool> ok;
   std::vector<std::string> warning;
   std::vector<double> calcified;
+  std::vector<double> edge_blur;  // per section: its edge blur estimate (NaN: none)
   std::vector<std::vector<float>> cpr;
   long long dp_starts = 0;
   double dp_cpu = 0.0;
@@ -151,6 +152,7 @@ Pass segment_pass(const std::vector<Point3>& centres, const std::vector<vessel::
       for (double r : w.outer_mm) pk.d(r);
     }
     pk.d(w.calcified_area_mm2);
+    pk.d(w.edge_blur_mm);
     for (int j = 0; j < nu; ++j) {
       const double u = (j - 0.5 * (nu - 1)) * o.section_spacing_mm;
       pk.d(vessel::trilinear(block, w2v(vessel::plane_point(centres[k], frames[k], u, 0.0))));
@@ -166,6 +168,7 @@ Pass segment_pass(const std::vector<Point3>& centres, const std::vector<vessel::
   p.ok.assign(n, false);
   p.warning.resize(n);
   p.calcified.assign(n, 0.0);
+  p.edge_blur.assign(n, std::nan(""));
   p.cpr.resize(n);
   const size_t A = static_cast<size_t>(o.angles);
   for (size_t k = 0; k < n; ++k) {
@@ -178,6 +181,7 @@ Pass segment_pass(const std::vector<Point3>& centres, const std::vector<vessel::
       for (auto& r : p.outer[k]) r = up.d();
     }
     p.calcified[k] = up.d();
+    p.edge_blur[k] = up.d();
     p.cpr[k].resize(static_cast<size_t>(nu));
     for (auto& v : p.cpr[k]) v = static_cast<float>(up.d());
   }
@@ -248,6 +252,7 @@ void validate(const VesselWallOptions& o) {
   if (o.walls.smoothness < 0) throw InputError("vessel: --smoothness must be >= 0");
   if (!(o.walls.min_wall_mm >= 0.0)) throw InputError("vessel: --min-wall-mm must be >= 0");
   if (!(o.walls.edges.calcium_hu > o.walls.edges.wall_hu)) throw InputError("vessel: --calcium-hu must be above --wall-hu");
+  if (!(o.walls.edge_blur_mm >= 0.0)) throw InputError("vessel: --edge-blur-mm must be >= 0");
   if (o.refine_passes < 0) throw InputError("vessel: --refine-passes must be >= 0");
   if (!(o.flow_extensions >= 0.0)) throw InputError("vessel: --flow-extensions must be >= 0");
   if (!(o.smoothing_mm >= 0.0)) throw InputError("vessel: the smoothing length must be >= 0");
@@ -432,10 +437,23 @@ VesselWallsResult run_vessel_walls(const vessel::Centerline& line, const Volume3
   if (cur.points_mm.size() < 2) throw InputError("vessel: the centerline is shorter than one --step-mm; no cross-sections");
   Pass p;
   size_t sections_done = 0;
+  VesselWallOptions po = o;  // after the first pass: the vessel's edge blur (unless --edge-blur-mm)
   for (int pass = 0; pass <= o.refine_passes; ++pass) {
     const bool last = pass == o.refine_passes;
     r.frames = vessel::rotation_minimising_frames(cur.points_mm);
-    p = segment_pass(cur.points_mm, r.frames, img, o, comm, last && o.pictures, cur.arc_length_mm);
+    p = segment_pass(cur.points_mm, r.frames, img, po, comm, last && o.pictures, cur.arc_length_mm);
+    // the first pass: each section its own blur estimate; the next passes: their median
+    if (!(po.walls.edge_blur_mm > 0.0)) {
+      // the median of the sections' estimates (the same gathered numbers on every rank)
+      std::vector<double> b;
+      for (size_t k = 0; k < p.edge_blur.size(); ++k)
+        if (p.ok[k] && p.edge_blur[k] > 0.0) b.push_back(p.edge_blur[k]);
+      if (!b.empty()) {
+        std::nth_element(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(b.size() / 2), b.end());
+        po.walls.edge_blur_mm = b[b.size() / 2];
+      }
+    }
+    r.edge_blur_mm = po.walls.edge_blur_mm;  // the blur of the last pass (or, with one pass, the sections' median)
     r.dp_starts += p.dp_starts;
     r.t_dp_cpu += p.dp_cpu;
     sections_done += p.ok.size();
@@ -487,14 +505,14 @@ void write_vessel_walls(const std::string& dir, VesselWallsResult& r, const Vess
     write_contours(dir + "/outer_wall_contours", r, false);
     std::ostringstream m;
     m << "arc_length_mm,x_mm,y_mm,z_mm,lumen_area_mm2,vessel_area_mm2,lumen_min_diameter_mm,lumen_max_diameter_mm,"
-         "area_stenosis_pct,plaque_burden_pct,remodeling_index,calcified_area_mm2\n";
+         "area_stenosis_pct,plaque_burden_pct,remodeling_index,calcified_area_mm2,branch_flag\n";
     for (size_t k = 0; k < r.sections.size(); ++k) {
       const auto& s = r.sections[k];
       const Point3& p = r.centerline.points_mm[k];
       m << num(s.arc_length_mm) << ',' << num(p[0]) << ',' << num(p[1]) << ',' << num(p[2]) << ',' << num(s.lumen_area_mm2)
         << ',' << num(s.vessel_area_mm2) << ',' << num(s.lumen_min_diameter_mm) << ',' << num(s.lumen_max_diameter_mm) << ','
         << num(s.area_stenosis_pct) << ',' << num(s.plaque_burden_pct) << ',' << num(s.remodeling_index) << ','
-        << num(s.calcified_area_mm2) << '\n';
+        << num(s.calcified_area_mm2) << ',' << (s.branch_flag ? 1 : 0) << '\n';
     }
     io::write_text_atomic(dir + "/measurements.csv", m.str());
     const double b = MPI_Wtime();
@@ -520,7 +538,8 @@ std::string vessel_walls_yaml(const VesselWallsResult& r, const VesselWallOption
     << "\n  angles: " << o.angles << "\n  radii: " << o.radii << "\n  max_radius_mm: " << o.max_radius_mm
     << "\n  smoothness: " << o.walls.smoothness << "\n  min_wall_mm: " << o.walls.min_wall_mm
     << "\n  calcium_hu: " << o.walls.edges.calcium_hu << "\n  wall_hu: " << o.walls.edges.wall_hu
-    << "\n  fat_hu: " << o.walls.fat_hu
+    << "\n  fat_hu: " << o.walls.fat_hu << "\n  edge_model: " << (o.walls.two_edge_fit ? "two-edge" : "dp")
+    << "\n  edge_blur_mm: " << num(r.edge_blur_mm)
     << "\n  min_edge_hu: " << o.walls.min_edge_hu << "\n  refine_passes: " << o.refine_passes
     << "\n  flow_extensions: " << o.flow_extensions << "\n  dp_starts: " << r.dp_starts << "\n"
     << "vessel_measurements:\n  length_mm: " << r.centerline.length_mm() << "\n  min_lumen_area_mm2: " << num(v.min_lumen_area_mm2)
@@ -532,7 +551,8 @@ std::string vessel_walls_yaml(const VesselWallsResult& r, const VesselWallOption
     << "\n  reference_vessel_area_mm2: " << num(v.reference_vessel_area_mm2)
     << "\n  max_area_stenosis_pct: " << num(v.max_area_stenosis_pct) << "\n  max_plaque_burden_pct: " << num(v.max_plaque_burden_pct)
     << "\n  remodeling_index: " << num(v.remodeling_index) << "\n  plaque_volume_mm3: " << num(v.plaque_volume_mm3)
-    << "\n  calcified_plaque_volume_mm3: " << num(v.calcified_volume_mm3) << "\n"
+    << "\n  calcified_plaque_volume_mm3: " << num(v.calcified_volume_mm3)
+    << "\n  branch_sections: " << v.branch_sections << "\n"
     << "section_warnings:";
   if (r.warnings.empty()) y << " []";
   y << "\n";

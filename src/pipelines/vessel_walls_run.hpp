@@ -48,6 +48,7 @@ struct VesselWallsResult {
   std::vector<SectionWarning> warnings;           // one per failed section of the last pass
   std::vector<std::vector<float>> cpr_rows;       // per section: the line along n1, u from -max_radius to +max_radius
   int angles = 0;
+  double edge_blur_mm = 0.0;  // the two-edge model's edge blur (logistic scale, mm) of the last pass
   long long dp_starts = 0;
   double t_sections = 0.0, t_refine = 0.0, t_dp_cpu = 0.0, dp_ms_per_section = 0.0;  // s, s, s (all ranks), ms
   double t_mesh = 0.0, t_pictures = 0.0, t_write = 0.0;

@@ -95,7 +95,8 @@ std::vector<SectionMeasurement> measure_sections(const std::vector<double>& arc,
   }
   // the lesion: the section most narrowed against the healthy trend, a least-squares line of
   // lumen area against arc length refitted 3 times without the sections more than 20 % below it
-  // (a tapering vessel's distal end is not a lesion, though its area may be the smallest)
+  // (a tapering vessel's distal end is not a lesion, though its area may be the smallest), and
+  // without those more than 20 % above it (a side branch's ostium taken into the lumen)
   std::vector<bool> healthy(n);
   for (size_t k = 0; k < n; ++k) healthy[k] = m[k].ok;
   double c0 = 0.0, c1 = 0.0;
@@ -113,7 +114,14 @@ std::vector<SectionMeasurement> measure_sections(const std::vector<double>& arc,
     const double den = sw * sxx - sx * sx;
     c1 = den > 0 ? (sw * sxy - sx * sy) / den : 0.0;
     c0 = (sy - c1 * sx) / sw;
-    for (size_t k = 0; k < n; ++k) healthy[k] = m[k].ok && m[k].lumen_area_mm2 >= 0.8 * (c0 + c1 * arc[k]);
+    for (size_t k = 0; k < n; ++k) {
+      const double trend = c0 + c1 * arc[k];
+      healthy[k] = m[k].ok && m[k].lumen_area_mm2 >= 0.8 * trend && m[k].lumen_area_mm2 <= 1.2 * trend;
+    }
+  }
+  for (size_t k = 0; k < n; ++k) {
+    m[k].branch_flag = m[k].ok && m[k].lumen_area_mm2 > 1.2 * (c0 + c1 * arc[k]);
+    v.branch_sections += m[k].branch_flag ? 1 : 0;
   }
   size_t klesion = kmin;
   double worst = -std::numeric_limits<double>::infinity();

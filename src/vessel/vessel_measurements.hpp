@@ -11,6 +11,9 @@
 //                   than 20 % below it ("healthy" = the sections left); at arc s*. (Not simply the
 //                   minimal lumen area: a tapering vessel's distal end can be smaller than a
 //                   50 % stenosis upstream; the MLA is reported as well.)
+//   branch / leak   a section whose lumen area is more than 20 % above that line: its lumen
+//                   contour takes in a side branch's ostium (or leaks); flagged, and, like the
+//                   narrowed sections, left out of the line and of the reference windows
 //   reference       proximal / distal reference = mean area over the healthy sections with arc
 //                   in [s* - d - w, s* - d] / [s* + d, s* + d + w] (d = reference_distance_mm,
 //                   w = reference_length_mm); the reference area at arc s is the line through
@@ -38,6 +41,7 @@ struct SectionMeasurement {
   double lumen_min_diameter_mm = 0.0, lumen_max_diameter_mm = 0.0;
   double area_stenosis_pct = 0.0, plaque_burden_pct = 0.0, remodeling_index = 0.0;
   double calcified_area_mm2 = 0.0;
+  bool branch_flag = false;  // lumen area > 1.2 x the healthy trend: a side branch or a leak
 };
 
 struct VesselMeasurement {
@@ -49,6 +53,7 @@ struct VesselMeasurement {
   double reference_lumen_area_mm2 = 0.0, reference_vessel_area_mm2 = 0.0;  // at the lesion
   double remodeling_index = 0.0;                                            // at the lesion
   double plaque_volume_mm3 = 0.0, calcified_volume_mm3 = 0.0;
+  int branch_sections = 0;  // sections with branch_flag
   bool has_reference = false;
 };
 

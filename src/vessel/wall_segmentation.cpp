@@ -5,6 +5,7 @@
 
 #include "src/core/error.hpp"
 #include "src/vessel/polar_dp.hpp"
+#include "src/vessel/two_edge_fit.hpp"
 
 namespace voxflow::vessel {
 
@@ -82,11 +83,28 @@ SectionWalls segment_walls(const PolarImage& p, const WallOptions& o) {
   const std::vector<double> ro = subsample_refine(e.outer, A, R, W.radius_index);
   w.lumen_mm.resize(static_cast<size_t>(A));
   w.outer_mm.resize(static_cast<size_t>(A));
+  for (int a = 0; a < A; ++a) {
+    w.lumen_mm[static_cast<size_t>(a)] = rl[static_cast<size_t>(a)] * p.dr_mm;
+    w.outer_mm[static_cast<size_t>(a)] = ro[static_cast<size_t>(a)] * p.dr_mm;
+  }
+  TwoEdgeInput in;
+  in.lumen_samples = rl;
+  in.outer_samples = ro;
+  in.fat.resize(static_cast<size_t>(A));
+  for (int a = 0; a < A; ++a) in.fat[static_cast<size_t>(a)] = hi2[static_cast<size_t>(a)] == lo2[static_cast<size_t>(a)];
+  in.first_calcium = e.first_calcium;
+  in.plaque_hu = o.edges.wall_hu;
+  // the section's own estimate only where no blur is given (the pipeline's first pass)
+  w.edge_blur_mm = o.two_edge_fit && !(o.edge_blur_mm > 0.0) ? estimate_edge_blur(p, in) : std::nan("");
+  const double blur = o.edge_blur_mm > 0.0 ? o.edge_blur_mm : w.edge_blur_mm;
+  if (o.two_edge_fit && blur > 0.0) {
+    fit_two_edges(p, in, blur, &w.lumen_mm, &w.outer_mm);
+    w.two_edge_fitted = true;
+  }
   const double dth = 2.0 * 3.14159265358979323846 / A;
   for (int a = 0; a < A; ++a) {
     const size_t k = static_cast<size_t>(a);
-    w.lumen_mm[k] = rl[k] * p.dr_mm;
-    w.outer_mm[k] = hi2[k] == lo2[k] ? w.lumen_mm[k] + o.min_wall_mm : std::max(ro[k] * p.dr_mm, w.lumen_mm[k] + o.min_wall_mm);
+    w.outer_mm[k] = hi2[k] == lo2[k] ? w.lumen_mm[k] + o.min_wall_mm : std::max(w.outer_mm[k], w.lumen_mm[k] + o.min_wall_mm);
     // calcified area: samples above calcium_hu between the boundaries (area element r dr dtheta)
     for (int i = 1; i < R; ++i) {
       const double r = i * p.dr_mm;

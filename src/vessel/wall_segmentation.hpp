@@ -1,7 +1,8 @@
 #pragma once
 // Lumen and outer wall of one cross-section (the seed's segment_boundaries_dp): edge costs, the
 // closed-loop DP for the lumen, then for the outer wall nested outside it
-// (r_outer >= r_lumen + min_wall at every angle), both refined to sub-sample radii.
+// (r_outer >= r_lumen + min_wall at every angle), both refined to sub-sample radii, then (by
+// default) refined on each ray by the blurred two-edge model (two_edge_fit.hpp).
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct WallOptions {
   /// (edge blur 0.25 mm) a healthy edge gives about -44 HU there, the 50 % soft-plaque stenosis
   /// about -22 HU.
   double fat_hu = -35.0;
+  /// After the DP, fit the blurred two-edge model on each ray (src/vessel/two_edge_fit.hpp) for
+  /// sub-voxel, unbiased radii (--edge-model two-edge|dp).
+  bool two_edge_fit = true;
+  /// Edge blur of the model (logistic scale, mm); 0: the section's own estimate (--edge-blur-mm;
+  /// the pipeline passes the vessel's median of the previous pass when this is 0).
+  double edge_blur_mm = 0.0;
 };
 
 struct SectionWalls {
@@ -30,6 +37,9 @@ struct SectionWalls {
   double lumen_contrast_hu = 0.0;            // mean D_I along the lumen boundary
   double calcified_area_mm2 = 0.0;           // polar samples above calcium_hu between the boundaries
   int dp_starts = 0;                         // closed DPs run (both boundaries)
+  double edge_blur_mm = 0.0;                 // the section's edge blur estimate (NaN: none, or not
+                                             // estimated: fit off or options.edge_blur_mm given)
+  bool two_edge_fitted = false;              // the radii are the two-edge model's
 };
 
 /// Segments one polar image. A section is not ok when the centre sample is outside the volume,

@@ -1,8 +1,9 @@
 """`voxflow vessel` part 2 (issue 12) end to end on the 96 x 96 x 64 phantom, checked with numpy, a
 test-side binary STL parser and a plain XML parser (no VTK or numpy-stl on Debian 13):
 outputs and their columns; lumen area against the phantom's truth outside the lesions (median
-within 10 %), the 50 % stenosis within 10 points, the plaque burden at the soft plaque within 10
-points; lumen.stl / outer_wall.stl watertight with outward normals and the enclosed volume within
+within 5 %) and the plaque burden there (median at most 5 %, truth 0), the 50 % stenosis within 4
+points, the plaque burden at the soft plaque within 6 points; sections at the side branch's root
+flagged in measurements.csv (branch_flag); lumen.stl / outer_wall.stl watertight with outward normals and the enclosed volume within
 5 % of the areas integrated along the arc; the VTP surfaces with CellEntityIds; the same contours
 and measurements on 1, 2 and 3 ranks; exit 2 with one line and nothing written when no section
 can be segmented."""
@@ -21,7 +22,8 @@ MPIRUN = os.environ.get("VOXFLOW_MPIRUN", "mpirun")
 SIZE = "96,96,64"
 SPACING = 0.4
 MEAS_COLS = ["arc_length_mm", "x_mm", "y_mm", "z_mm", "lumen_area_mm2", "vessel_area_mm2", "lumen_min_diameter_mm",
-             "lumen_max_diameter_mm", "area_stenosis_pct", "plaque_burden_pct", "remodeling_index", "calcified_area_mm2"]
+             "lumen_max_diameter_mm", "area_stenosis_pct", "plaque_burden_pct", "remodeling_index", "calcified_area_mm2",
+             "branch_flag"]
 
 
 def run(args, np_=None, timeout=300):
@@ -138,13 +140,25 @@ def test_against_the_phantom_truth(runs):
     rel = np.abs(m[healthy, 4] / tw[idx[healthy], 3] - 1)
     print(f"lumen area outside the lesions: median error {100 * np.median(rel):.1f} % over {healthy.sum()} sections")
     assert healthy.sum() > len(m) / 2
-    assert np.median(rel) <= 0.10
+    assert np.median(rel) <= 0.05
+    burden = np.median(m[healthy, 9])  # the truth: 0 (no plaque outside the lesions); 24 % with the DP edges alone
+    print(f"plaque burden outside the lesions: median {burden:.1f} %")
+    assert burden <= 5.0
     k = np.nanargmax(m[:, 8])  # the lesion: the most narrowed section
     print(f"lesion at {s[k]:.1f} mm (truth {s_sten:.1f}); stenosis {m[k, 8]:.1f} % (truth 50); plaque burden "
           f"{m[k, 9]:.1f} % (truth {tw[idx[k], 6]:.1f})")
     assert abs(s[k] - s_sten) <= 2.0
-    assert abs(m[k, 8] - 50.0) <= 10.0
-    assert abs(m[k, 9] - tw[idx[k], 6]) <= 10.0
+    # the side branch: sections whose lumen takes in its ostium are flagged (left out of the
+    # reference): some within 2 mm of the branch root; none away from the root and the calcium
+    # (where the lumen contour also oversteps, flagged as a leak)
+    _, tb = read_csv(d + "/ph/truth_branch.csv")
+    s_root = tw[np.argmin(np.linalg.norm(truth_c[:, :3] - tb[0, :3], axis=1)), 0]
+    flagged = m[:, 12] == 1
+    print(f"branch/leak flagged at {np.round(s[flagged], 1)} (branch root {s_root:.1f}, calcium {s_calc:.1f})")
+    assert np.any(np.abs(s[flagged] - s_root) <= 2.0)
+    assert np.all((np.abs(s[flagged] - s_root) <= 2.0) | (np.abs(s[flagged] - s_calc) <= r_calc + 2.0))
+    assert abs(m[k, 8] - 50.0) <= 4.0  # two-edge model; the DP edges alone read 43.6 %
+    assert abs(m[k, 9] - tw[idx[k], 6]) <= 6.0
 
 
 @pytest.mark.parametrize("name", ["lumen", "outer_wall"])
