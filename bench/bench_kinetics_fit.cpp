@@ -131,6 +131,13 @@ Options parse(int argc, char** argv) {
   Options o;
   std::string here = __FILE__;
   o.script = here.substr(0, here.find_last_of('/') + 1) + "original_fit.py";
+  // ccache's base_dir makes __FILE__ relative to the object's build folder (build/bench), which
+  // is this executable's folder: resolve it from there, not from the current directory
+  if (!o.script.empty() && o.script[0] != '/') {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) o.script = (exe.parent_path() / o.script).lexically_normal().string();
+  }
   for (int a = 1; a < argc; ++a) {
     const std::string arg = argv[a];
     auto value = [&]() -> std::string {
