@@ -11,11 +11,13 @@
 #include "src/kinetics/fit_bounds.hpp"
 #include "src/kinetics/proxyl_model.hpp"
 
-// Host compilers with GCC vector extensions accumulate J^T J in vector registers
-// (ProxylProblem::accumulate_range); CUDA/HIP device code and other compilers use plain loops.
+// Host compilers with GCC vector extensions, compiling for AVX or later (VOXFLOW_NATIVE on an
+// AVX machine), accumulate J^T J in vector registers (ProxylProblem::accumulate_range); other
+// targets (a portable x86-64 build: SSE2 has too few registers for the 16 row sums, measured
+// 2.6x slower), CUDA/HIP device code and other compilers use the scalar loops.
 #if !defined(VOXFLOW_KINETICS_VECTOR_EXT)
-#if defined(__GNUC__) && !defined(__CUDA_ARCH__) && !defined(__HIP_DEVICE_COMPILE__) && \
-    !defined(__NVCC__) && !defined(__HIPCC__)
+#if defined(__GNUC__) && defined(__AVX__) && !defined(__CUDA_ARCH__) && \
+    !defined(__HIP_DEVICE_COMPILE__) && !defined(__NVCC__) && !defined(__HIPCC__)
 #define VOXFLOW_KINETICS_VECTOR_EXT 1
 #else
 #define VOXFLOW_KINETICS_VECTOR_EXT 0
@@ -196,7 +198,7 @@ struct ProxylProblem {
   /// accumulate_range with the sums in vector registers (GCC/Clang vector extensions; only
   /// compiled where VOXFLOW_KINETICS_VECTOR_EXT is 1). J^T J is accumulated as the
   /// full kNa x kNa square (rows of kW >= kNa lanes, the row of point i is jl[q] * jl[0..kW)),
-  /// so that each row is one or two vector multiply-adds (AVX2/AVX-512, checked in the
+  /// so that each row is one or two vector multiply-adds (AVX, checked in the
   /// assembly) instead of kNa (kNa + 1) / 2 scalar ones; only the upper triangle is read, and
   /// every entry is the same sum in the same order as the triangle alone (x y == y x exactly),
   /// so the result has the same bits.
@@ -221,8 +223,8 @@ struct ProxylProblem {
         e.qn = voxflow::kmath::exp(-p[param::knt] * dt);
       }
     }
-    // GCC/Clang vector extension: rows of 4 doubles (one AVX2 register, two SSE2 ones on a
-    // portable x86-64 build); the compiler keeps the kNa x kW / 4 row sums in registers.
+    // GCC/Clang vector extension: rows of 4 doubles (one AVX register); the compiler keeps the
+    // kNa x kW / 4 row sums in registers.
     typedef double Row4 __attribute__((vector_size(32)));
     constexpr int kV = kW / 4;
     Row4 vacc[kNa][kV];
