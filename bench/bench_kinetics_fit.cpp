@@ -6,6 +6,8 @@
 //                           [--solver trf|varpro|both] [--repeats N] [--reuse-baseline]
 //   --solver: trf = fit_voxel (the pipeline's solver, default), varpro = fit_voxel_varpro,
 //   both = the two side by side (dumps and the quality test use the first, trf);
+//   trf-scalar = fit_voxel with the scalar J^T J accumulation (the pre-vector baseline, same
+//   bits); rows = trf-scalar and trf side by side (speed ratio, results compared bit for bit);
 //   --repeats: full-phantom timings repeated N times, solvers interleaved, medians printed;
 //   --reuse-baseline: keep DIR/scipy_*.npy from an earlier run with the same sample.
 //   1. generates the phantom in memory (phantom.hpp) and fits every voxel with
@@ -32,6 +34,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <unistd.h>
 #include <iostream>
@@ -120,7 +123,7 @@ struct Options {
   std::cerr << "bench_kinetics_fit: " << msg << "\n"
             << "usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]"
                " [--sample-only] [--no-baseline] [--python EXE] [--script PATH]"
-               " [--solver varpro|trf|both] [--repeats N] [--reuse-baseline]\n";
+               " [--solver varpro|trf|trf-scalar|both|rows] [--repeats N] [--reuse-baseline]\n";
   std::exit(2);
 }
 
@@ -128,6 +131,13 @@ Options parse(int argc, char** argv) {
   Options o;
   std::string here = __FILE__;
   o.script = here.substr(0, here.find_last_of('/') + 1) + "original_fit.py";
+  // ccache's base_dir makes __FILE__ relative to the object's build folder (build/bench), which
+  // is this executable's folder: resolve it from there, not from the current directory
+  if (!o.script.empty() && o.script[0] != '/') {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) o.script = (exe.parent_path() / o.script).lexically_normal().string();
+  }
   for (int a = 1; a < argc; ++a) {
     const std::string arg = argv[a];
     auto value = [&]() -> std::string {
@@ -156,8 +166,9 @@ Options parse(int argc, char** argv) {
     else if (arg == "--solver") {
       const std::string v = value();
       if (v == "both") o.solvers = {"trf", "varpro"};
-      else if (v == "varpro" || v == "trf") o.solvers = {v};
-      else usage("--solver must be varpro, trf or both: " + v);
+      else if (v == "rows") o.solvers = {"trf-scalar", "trf"};
+      else if (v == "varpro" || v == "trf" || v == "trf-scalar") o.solvers = {v};
+      else usage("--solver must be varpro, trf, trf-scalar, both or rows: " + v);
     }
     else if (arg.rfind("--kokkos", 0) == 0) continue;
     else usage("unknown option " + arg);
@@ -190,6 +201,7 @@ struct FitOut {
 FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>& times_host,
                long n, int nt, const std::string& solver) {
   const bool varpro = solver == "varpro";
+  const bool vector_rows = solver != "trf-scalar";
   View2 series("series", n, nt);
   View1 times("times", nt);
   auto hs = Kokkos::create_mirror_view(series);
@@ -207,7 +219,7 @@ FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>
   Kokkos::parallel_for(
       "fit_voxels", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(const long v) {
         const vk::VoxelFit f = varpro ? vk::fit_voxel_varpro(times.data(), &series(v, 0), nt)
-                                      : vk::fit_voxel(times.data(), &series(v, 0), nt);
+                                      : vk::fit_voxel(times.data(), &series(v, 0), nt, vector_rows);
         for (int i = 0; i < vk::kNumParams; ++i) params(v, i) = f.p[i];
         rss(v) = f.rss;
         status(v) = static_cast<double>(static_cast<int>(f.status));
@@ -293,6 +305,14 @@ int main(int argc, char** argv) {
                     o.solvers[q].c_str(), nvox, sec, nvox / sec, 1e6 * sec / nvox);
         if (q > 0) std::printf("; speed vs %s: %.2fx", o.solvers[0].c_str(), median(secs[0]) / sec);
         std::printf("\n");
+        if (q > 0 && o.solvers[0].rfind("trf", 0) == 0 && o.solvers[q].rfind("trf", 0) == 0) {
+          const bool same = std::memcmp(fits[0].params.data(), fits[q].params.data(),
+                                        fits[0].params.size() * sizeof(double)) == 0 &&
+                            std::memcmp(fits[0].rss.data(), fits[q].rss.data(),
+                                        fits[0].rss.size() * sizeof(double)) == 0;
+          std::printf("  parameters and rss bit-identical to %s: %s\n", o.solvers[0].c_str(),
+                      same ? "yes" : "NO");
+        }
         print_status_counts(fits[q]);
       }
     }

@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -120,6 +121,14 @@ TEST(KineticsModel, ProblemAccumulationEqualsNaiveSums) {
       EXPECT_EQ(problem.uniform, grid == 0);
       double jtj[64], jtr[8];
       const double rss = problem(q, jtj, jtr);
+      // the vector-register accumulation (default) and the scalar one give the same bits
+      vk::ProxylProblem scalar = problem;
+      scalar.vector_rows = false;
+      double jtj_s[64], jtr_s[8];
+      const double rss_s = scalar(q, jtj_s, jtr_s);
+      EXPECT_EQ(std::memcmp(&rss, &rss_s, sizeof rss), 0) << "grid " << grid << " trial " << trial;
+      EXPECT_EQ(std::memcmp(jtj, jtj_s, sizeof jtj), 0) << "grid " << grid << " trial " << trial;
+      EXPECT_EQ(std::memcmp(jtr, jtr_s, sizeof jtr), 0) << "grid " << grid << " trial " << trial;
       Eigen::MatrixXd J(n, 8);
       Eigen::VectorXd r(n);
       for (int i = 0; i < n; ++i) {
