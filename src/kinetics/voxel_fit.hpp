@@ -134,17 +134,10 @@ struct ProxylProblem {
     }
   }
 
-  /// accumulate_range with scalar sums over the upper triangle of J^T J only: kept in small
-  /// local arrays indexed by compile-time constants (scalarised by the compiler) and added to
-  /// a, g, f at the end. The reference for accumulate_range_rows (same bits) and the path of
-  /// compilers without vector extensions and of GPU back-ends.
+  /// The exponentials a range of points starts from (uniform sampling: exp at the first point and
+  /// the per-step factors, so later points cost a multiplication); all 1 when not uniform.
   template <bool kBolus, bool kSlow>
-  KOKKOS_INLINE_FUNCTION void accumulate_range_triangle(int i_begin, int i_end, const double* p, double* a,
-                                               double* g, double& f) const {
-    if (i_begin >= i_end) return;
-    // active Jacobian columns, in ascending parameter order
-    constexpr int kNa = kBolus && kSlow ? 8 : (kBolus ? 5 : 4);
-    constexpr int kNt = kNa * (kNa + 1) / 2;
+  KOKKOS_INLINE_FUNCTION ExpState range_exp_state(int i_begin, const double* p) const {
     ExpState e{1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
     if (uniform) {
       if (kBolus) {
@@ -159,6 +152,21 @@ struct ProxylProblem {
         e.qn = voxflow::kmath::exp(-p[param::knt] * dt);
       }
     }
+    return e;
+  }
+
+  /// accumulate_range with scalar sums over the upper triangle of J^T J only: kept in small
+  /// local arrays indexed by compile-time constants (scalarised by the compiler) and added to
+  /// a, g, f at the end. The reference for accumulate_range_rows (same bits) and the path of
+  /// compilers without vector extensions and of GPU back-ends.
+  template <bool kBolus, bool kSlow>
+  KOKKOS_INLINE_FUNCTION void accumulate_range_triangle(int i_begin, int i_end, const double* p, double* a,
+                                               double* g, double& f) const {
+    if (i_begin >= i_end) return;
+    // active Jacobian columns, in ascending parameter order
+    constexpr int kNa = kBolus && kSlow ? 8 : (kBolus ? 5 : 4);
+    constexpr int kNt = kNa * (kNa + 1) / 2;
+    ExpState e = range_exp_state<kBolus, kSlow>(i_begin, p);
     double acc[kNt];
     double gacc[kNa];
     double facc = 0.0;
@@ -209,20 +217,7 @@ struct ProxylProblem {
     // active Jacobian columns, in ascending parameter order
     constexpr int kNa = kBolus && kSlow ? 8 : (kBolus ? 5 : 4);
     constexpr int kW = kNa > 4 ? 8 : 4;  // row width: a whole number of vector registers
-    ExpState e{1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
-    if (uniform) {
-      if (kBolus) {
-        const double u = t[i_begin] - p[param::t0];
-        e.eb = voxflow::kmath::exp(-p[param::kb] * u);
-        e.ed = voxflow::kmath::exp(-p[param::kd] * u);
-        e.qb = voxflow::kmath::exp(-p[param::kb] * dt);
-        e.qd = voxflow::kmath::exp(-p[param::kd] * dt);
-      }
-      if (kSlow) {
-        e.en = voxflow::kmath::exp(-p[param::knt] * (t[i_begin] - p[param::tmax]));
-        e.qn = voxflow::kmath::exp(-p[param::knt] * dt);
-      }
-    }
+    ExpState e = range_exp_state<kBolus, kSlow>(i_begin, p);
     // GCC/Clang vector extension: rows of 4 doubles (one AVX register); the compiler keeps the
     // kNa x kW / 4 row sums in registers.
     typedef double Row4 __attribute__((vector_size(32)));
