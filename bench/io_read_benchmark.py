@@ -5,13 +5,15 @@ its own members) and as one gzip stream (as nibabel or dcm2niix write: every ran
 up to the last voxel byte, the path voxflow took for every .nii.gz before). Inputs: the vessel
 phantom's CTA (voxflow phantom --vessel, 512 x 512 x 256 int16 by default) and a 4D kinetics phantom
 (voxflow phantom, DICOM turned into a 4D .nii.gz float32). Timed: `voxflow info FILE` (reads every
-voxel for the value range), wall clock, medians of several repeats run side by side. Prints figures;
+voxel for the value range), wall clock and CPU time of all ranks, medians of several repeats run
+side by side (on a shared machine the wall clock mostly measures the wait for a core). Prints figures;
 passes or fails nothing. Say whether GLIBC_TUNABLES / VOXFLOW_HUGE_PAGES were set when you quote it.
     python3 bench/io_read_benchmark.py [--repeats 5] [--vessel-size 512,512,256] [--nx 128 --ny 128 --nz 16 --nt 60]
 """
 import argparse
 import gzip
 import os
+import resource
 import shutil
 import statistics
 import struct
@@ -53,9 +55,13 @@ def both_forms(src, work, stem):
 
 
 def timed(n, path):
+    """(wall s, CPU s of all ranks: user + sys of the finished children, mpirun included)"""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([MPIRUN, "-np", str(n), VF, "info", path], check=True, capture_output=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def main():
@@ -83,7 +89,7 @@ def main():
                  (f"kinetics 4D {a.nx}x{a.ny}x{a.nz}x{a.nt} float32", both_forms(k4, work, "k4"))]
         print(f"== voxflow info (reads every voxel), {os.cpu_count()} cores (shared machine), medians of {a.repeats} (s); "
               f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')!r} VOXFLOW_HUGE_PAGES={os.environ.get('VOXFLOW_HUGE_PAGES', '')!r}")
-        print(f"{'input':<40}{'form':<9}{'MB':>7}{'1 rank':>9}{'2 ranks':>9}{'1/2':>7}")
+        print(f"{'input':<40}{'form':<9}{'MB':>7}{'1 rank':>9}{'2 ranks':>9}{'1/2':>7}   CPU s (all ranks) 1 rank, 2 ranks")
         for name, (idx, stream, nbytes) in cases:
             t = {(f, n): [] for f in ("indexed", "stream") for n in (1, 2)}
             for _ in range(a.repeats):
@@ -91,9 +97,10 @@ def main():
                     for n in (1, 2):
                         t[(f, n)].append(timed(n, p))
             for f in ("stream", "indexed"):
-                m1, m2 = statistics.median(t[(f, 1)]), statistics.median(t[(f, 2)])
-                print(f"{name:<40}{f:<9}{nbytes / 1e6:>7.0f}{m1:>9.3f}{m2:>9.3f}{m1 / m2:>7.2f}")
-            s2, i2 = statistics.median(t[("stream", 2)]), statistics.median(t[("indexed", 2)])
+                m1, m2 = statistics.median(x[0] for x in t[(f, 1)]), statistics.median(x[0] for x in t[(f, 2)])
+                c1, c2 = statistics.median(x[1] for x in t[(f, 1)]), statistics.median(x[1] for x in t[(f, 2)])
+                print(f"{name:<40}{f:<9}{nbytes / 1e6:>7.0f}{m1:>9.3f}{m2:>9.3f}{m1 / m2:>7.2f}   {c1:>8.2f}{c2:>8.2f}")
+            s2, i2 = statistics.median(x[0] for x in t[("stream", 2)]), statistics.median(x[0] for x in t[("indexed", 2)])
             print(f"{'':<40}2 ranks: stream / indexed = {s2 / i2:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
