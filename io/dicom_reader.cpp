@@ -3,9 +3,12 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "io/dicom_frame_reader.hpp"
@@ -30,10 +33,45 @@ void store_plane(const std::vector<float>& plane, const SlabLayout& lay, std::in
   for (std::int64_t v = 0; v < lay.plane_size(); ++v) h(base + v, t) = plane[v];
 }
 
+/// What a folder holds, cheaply: every entry's name, size and modification time (one listing and
+/// one stat per entry, no file opened). Empty when the folder cannot be listed.
+std::string folder_signature(const std::string& dir) {
+  std::vector<std::string> rows;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) != 0) return {};
+    rows.push_back(it->path().filename().string() + '\0' + std::to_string(st.st_size) + '\0' +
+                   std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec));
+  }
+  if (ec) return {};
+  std::sort(rows.begin(), rows.end());
+  std::string sig = dir;
+  for (const std::string& r : rows) sig += '\n' + r;
+  return sig;
+}
+
+/// plan_series(dir), scanned once per process: read_dicom_info and read_dicom_4d of the same folder
+/// (every command calls both) share one scan (DCMTK opens and parses every file) while the folder
+/// lists the same files with the same sizes and modification times. read_dicom_4d still checks
+/// each file it loads against the plan ("changed since the folder was scanned").
+dicom::DicomLayout planned_series(const std::string& dir) {
+  static std::mutex mu;
+  static std::string key;
+  static dicom::DicomLayout plan;
+  const std::string sig = folder_signature(dir);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!sig.empty() && sig == key) return plan;
+  key.clear();
+  plan = dicom::plan_series(dir);  // throws InputError: then nothing is cached
+  key = sig;
+  return plan;
+}
+
 }  // namespace
 
 ImageInfo read_dicom_info(const std::string& path, const DicomReadOptions& opt) {
-  if (is_folder(path)) return dicom::plan_series(path).info;
+  if (is_folder(path)) return planned_series(path).info;
   std::unique_ptr<DcmFileFormat> file = dicom::load_dicom_file(path);
   return dicom::plan_multiframe(dicom::parse_dicom_header(*file, path), opt).info;
 }
@@ -44,7 +82,7 @@ Volume4D read_dicom_4d(const std::string& path, const Slab& slab, int halo, cons
   std::unique_ptr<DcmFileFormat> file;
   dicom::DicomLayout lay;
   if (folder) {
-    lay = dicom::plan_series(path);
+    lay = planned_series(path);
   } else {
     file = dicom::load_dicom_file(path);
     lay = dicom::plan_multiframe(dicom::parse_dicom_header(*file, path), opt);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "io/gzip_index.hpp"
 #include "src/core/error.hpp"
 
 namespace voxflow::io {
@@ -318,7 +319,14 @@ void read_planes(const Header& h, std::int64_t za, std::int64_t zb, Sink&& sink)
   const std::int64_t plane_bytes = plane * h.nbyper;
   const std::int64_t total_bytes = g.n_voxels() * g.nt * h.nbyper;
   const std::string& p = h.data_path;
-  Znz f(p, h.data_gz);
+  // A .nii.gz that voxflow wrote is an indexed gzip (io/gzip_index.hpp): its member chain gives
+  // the stream's length without inflating (every rank reaches the same truncation verdict at
+  // once) and each rank inflates only the members of its planes. Any other gzip is a stream.
+  std::unique_ptr<GzipIndex> index = h.data_gz ? GzipIndex::open(p) : nullptr;
+  if (index && index->size() < h.data_offset + total_bytes)
+    throw InputError(p + ": truncated NIfTI file: compressed data ends before the " + std::to_string(total_bytes) +
+                     " voxel bytes its header says");
+  Znz f(p, h.data_gz && !index);
   if (!f.ok()) throw InputError(p + ": cannot open NIfTI file (" + errno_text() + ")");
 
   const std::int64_t chunk_planes = std::max<std::int64_t>(1, (std::int64_t{64} << 20) / std::max<std::int64_t>(1, plane_bytes));
@@ -331,10 +339,15 @@ void read_planes(const Header& h, std::int64_t za, std::int64_t zb, Sink&& sink)
       const std::int64_t off = h.data_offset + (t * g.nz() + z) * plane_bytes;
       raw.resize(static_cast<size_t>(bytes));
       vals.resize(static_cast<size_t>(np * plane));
-      if (znzseek(f.get(), static_cast<znz_off_t>(off), SEEK_SET) < 0)
-        throw InputError(p + ": truncated NIfTI file (cannot seek to plane z=" + std::to_string(z) +
-                         " of volume t=" + std::to_string(t) + ")");
-      const size_t n = znzread(raw.data(), 1, static_cast<size_t>(bytes), f.get());
+      size_t n = 0;
+      if (index) {
+        n = static_cast<size_t>(index->read(off, bytes, raw.data()));
+      } else {
+        if (znzseek(f.get(), static_cast<znz_off_t>(off), SEEK_SET) < 0)
+          throw InputError(p + ": truncated NIfTI file (cannot seek to plane z=" + std::to_string(z) +
+                           " of volume t=" + std::to_string(t) + ")");
+        n = znzread(raw.data(), 1, static_cast<size_t>(bytes), f.get());
+      }
       if (n == static_cast<size_t>(-1))
         throw InputError(p + ": truncated or corrupt compressed data at plane z=" + std::to_string(z) + " of volume t=" +
                          std::to_string(t));
@@ -349,7 +362,7 @@ void read_planes(const Header& h, std::int64_t za, std::int64_t zb, Sink&& sink)
   // A compressed file's length is unknown until it is decompressed: check that the stream
   // holds the last voxel byte, so that every rank reports a truncated file, not only the
   // rank whose planes are missing. (Plain files were checked by size in read_header.)
-  if (h.data_gz && total_bytes > 0) {
+  if (h.data_gz && !index && total_bytes > 0) {
     unsigned char last = 0;
     const bool seek_ok = znzseek(f.get(), static_cast<znz_off_t>(h.data_offset + total_bytes - 1), SEEK_SET) >= 0;
     const size_t n = seek_ok ? znzread(&last, 1, 1, f.get()) : 0;

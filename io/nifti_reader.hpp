@@ -26,9 +26,11 @@ ImageInfo read_nifti_info(const std::string& path);
 /// Reads only the planes it needs: znzseek/znzread of the byte range of planes
 /// [z0 - halo, z0 + nz + halo) clipped to [0, nz_global), for every time point; halo planes
 /// outside the volume hold 0. Values are value * scl_slope + scl_inter in double, then float.
-/// Throws InputError as read_nifti_info, or when the file is shorter than its header says: for
-/// a .nii.gz every rank decompresses up to the last voxel byte, so that all ranks (not only the
-/// one whose planes are missing) throw on a truncated file. InternalError when `slab` was made
+/// Throws InputError as read_nifti_info, or when the file is shorter than its header says (every
+/// rank, not only the one whose planes are missing): a .nii.gz that voxflow wrote (indexed gzip
+/// members, io/gzip_index.hpp) is checked from its member chain without inflating, and each rank
+/// inflates only the members that hold its planes; any other .nii.gz is decompressed by every
+/// rank up to the last voxel byte. InternalError when `slab` was made
 /// for another nz or halo < 0. Not collective: no MPI call.
 Volume4D read_nifti_4d(const std::string& path, const Slab& slab, int halo);
 

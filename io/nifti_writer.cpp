@@ -1,9 +1,10 @@
 // NIfTI-1 map writing, in parallel: rank 0 builds the header with nifti_clib (nifti_make_new_nim,
 // then the geometry of the grid or the reference file; nifti_convert_nim2n1hdr gives its 348
 // bytes, then 4 bytes of empty extension flag: data at offset 352); every rank converts its owned
-// planes to the output type and, for .nii.gz, deflates them (rank 0: header + its planes) as one
-// gzip member (RFC 1952; a .nii.gz of several members is one valid gzip stream: zlib's gzread,
-// nifti_clib, nibabel and Python's gzip read it whole). The members' sizes are prefix-summed
+// planes to the output type and, for .nii.gz, deflates them (rank 0: header + its planes) as
+// indexed gzip members of 1 MiB (io/gzip_index.hpp; RFC 1952: a .nii.gz of several members is one
+// valid gzip stream: zlib's gzread, nifti_clib, nibabel and Python's gzip read it whole; the
+// members' lengths in their headers let read_nifti_* inflate only a rank's own planes). The members' sizes are prefix-summed
 // (MPI_Exscan), each rank writes its bytes at its offset into "<path>.tmp-<run id>" and fsyncs,
 // then rank 0 renames the file. Deflating, the costly part, thus runs on every rank at once.
 // Local failures are agreed on (collective_check); no collective runs inside an agreement.
@@ -28,6 +29,7 @@
 #include <memory>
 #include <vector>
 
+#include "io/gzip_index.hpp"
 #include "io/nifti_reader.hpp"
 #include "src/core/error.hpp"
 
@@ -227,38 +229,6 @@ Status run_on_root(F&& f) {
   return s;
 }
 
-/// `data` as one complete gzip member (deflate level 6, zlib's default, as gzopen "wb").
-std::vector<unsigned char> gzip_member(const unsigned char* data, std::size_t bytes, const std::string& path) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw InternalError(path + ": deflateInit2 failed");
-  std::vector<unsigned char> out(static_cast<std::size_t>(deflateBound(&zs, static_cast<uLong>(std::min<std::size_t>(bytes, 1u << 30)))) + 64);
-  std::size_t produced = 0;
-  std::size_t fed = 0;
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    if (zs.avail_in == 0 && fed < bytes) {
-      const std::size_t n = std::min<std::size_t>(bytes - fed, 1u << 30);
-      zs.next_in = const_cast<Bytef*>(data + fed);
-      zs.avail_in = static_cast<uInt>(n);
-      fed += n;
-    }
-    if (out.size() - produced < 65536) out.resize(out.size() * 2 + 65536);
-    zs.next_out = out.data() + produced;
-    zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));
-    const uInt before = zs.avail_out;
-    rc = deflate(&zs, fed == bytes ? Z_FINISH : Z_NO_FLUSH);
-    produced += before - zs.avail_out;
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      deflateEnd(&zs);
-      throw InternalError(path + ": deflate failed");
-    }
-  }
-  deflateEnd(&zs);
-  out.resize(produced);
-  return out;
-}
-
 /// pwrite all of `bytes` at `offset`, then fsync. Throws InternalError.
 void write_at(const std::string& tmp, const std::string& path, const unsigned char* p, std::size_t bytes, std::int64_t offset) {
   const int fd = ::open(tmp.c_str(), O_WRONLY);
@@ -350,7 +320,7 @@ void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiRe
     bytes.resize(head + static_cast<std::size_t>(lay.slab.nz * plane_bytes));
     encode(owned, lay.slab.nz * plane, type, bytes.data() + head);
     if (gz && !bytes.empty()) {
-      member = gzip_member(bytes.data(), bytes.size(), path);
+      member = indexed_gzip(bytes.data(), bytes.size(), path);
       std::vector<unsigned char>().swap(bytes);
     } else {
       member.swap(bytes);
