@@ -51,6 +51,14 @@ voxflow_step_describe() {
        "checkpoint: $([ -f "$1/checkpoint.h5" ] && echo yes || echo none)"
 }
 
+# Requeues this job (scontrol requeue ends the allocation; the next one runs the script again and
+# resumes). Uses voxflow_step's locals out, restarts, max. Returns only when the requeue failed.
+voxflow_step_requeue() {
+  voxflow_step_log "$1; requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"
+  scontrol requeue "$SLURM_JOB_ID" && sleep 60
+  voxflow_step_log "scontrol requeue failed; the checkpoint stays in $out (resubmit to resume)"
+}
+
 voxflow_step() {
   local out=$1 resume=$2
   shift 2
@@ -63,6 +71,12 @@ voxflow_step() {
   if [ -n "$resume" ] && [ -f "$out/checkpoint.h5" ]; then args+=("$resume"); fi
   voxflow_step_log "allocation $((restarts + 1)) of job ${SLURM_JOB_ID:-?}${SLURM_ARRAY_TASK_ID:+ (array task $SLURM_ARRAY_TASK_ID)} on ${SLURM_JOB_NODELIST:-?}:" \
     "${SLURM_NTASKS:-1} ranks x $cpus threads: ${VOXFLOW:-voxflow} ${args[*]}"
+  # the warning came before the run started (the sbatch script's early trap): nothing to run now
+  if [ "${VOXFLOW_EARLY_SIGNAL:-}" = USR1 ]; then
+    if [ "$restarts" -lt "$max" ]; then voxflow_step_requeue "time limit near before the run started"; return 75; fi
+    voxflow_step_log "time limit near before the run started, and the job was requeued $restarts times (VOXFLOW_MAX_RESTARTS=$max): giving up; resubmit to resume"
+    return 75
+  fi
   local extra=()
   [ -n "${VOXFLOW_SRUN_EXTRA:-}" ] && read -r -a extra <<< "$VOXFLOW_SRUN_EXTRA"
   srun --kill-on-bad-exit=1 --mpi="${VOXFLOW_SRUN_MPI:-pmix}" -c "$cpus" "${extra[@]}" "${VOXFLOW:-voxflow}" "${args[@]}" &
@@ -74,6 +88,8 @@ voxflow_step() {
   trap '_vf_sig=USR1; _vf_fired=1; kill -USR1 '"$pid"' 2>/dev/null' USR1
   trap '_vf_sig=TERM; _vf_fired=1; kill -TERM '"$pid"' 2>/dev/null' TERM
   trap '_vf_sig=INT; _vf_fired=1; kill -INT '"$pid"' 2>/dev/null' INT
+  # a warning between the check above and the trap: forwarded now
+  [ "${VOXFLOW_EARLY_SIGNAL:-}" = USR1 ] && { _vf_sig=USR1; kill -USR1 "$pid" 2>/dev/null; }
   # A trap makes `wait` return early (status > 128) while srun runs on; wait again then. A signal that
   # comes after `wait` returned srun's own status leaves that status alone (waiting again for a pid
   # already reaped would answer 127, "not a child").
@@ -85,7 +101,8 @@ voxflow_step() {
     rc=$w
     { [ "$_vf_fired" = 1 ] && [ "$rc" -gt 128 ]; } || break
   done
-  trap - USR1 TERM INT
+  trap - TERM INT
+  trap 'VOXFLOW_EARLY_SIGNAL=USR1' USR1  # a warning from now on is noted, never the end of bash
   voxflow_step_log "srun ended with exit code $rc${_vf_sig:+ (after $_vf_sig)}"
   # Exit 0 is trusted only with a finished run in OUTDIR (voxflow_step_complete). srun can end with
   # 0 when its step never ran: the warning came while srun was still starting the ranks ("the step
@@ -104,10 +121,7 @@ voxflow_step() {
   if [ "$incomplete" = 1 ] || { [ "$_vf_sig" = USR1 ] && { [ "$rc" = 75 ] || [ "$rc" -ge 128 ]; }; }; then
     if [ "$_vf_sig" != TERM ] && [ "$_vf_sig" != INT ] && [ "$restarts" -lt "$max" ]; then
       if [ "$incomplete" = 1 ]; then why="ended with exit 0 but without its outputs"; else why="time limit near: checkpointed, not finished (exit $rc)"; fi
-      voxflow_step_log "$why; requeueing job ${SLURM_JOB_ID:-?} (restart $((restarts + 1)) of at most $max)"
-      # the requeue ends this allocation; the next one starts this script again and resumes
-      scontrol requeue "$SLURM_JOB_ID" && sleep 60
-      voxflow_step_log "scontrol requeue failed; the checkpoint stays in $out (resubmit to resume)"
+      voxflow_step_requeue "$why"
       [ "$rc" = 0 ] && rc=75
       return "$rc"
     fi

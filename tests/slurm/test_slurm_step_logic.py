@@ -52,12 +52,13 @@ def fake(tmp_path):
     return tmp_path
 
 
-def step(fake, mode, restarts=0, signal_at_start=None):
-    """runs voxflow_step as a batch shell would; returns (exit code, log, requeue count)"""
+def step(fake, mode, restarts=0, signal_at_start=None, before=""):
+    """runs voxflow_step as a batch shell would (`before`: shell lines ahead of it); returns (exit
+    code, log, requeue count)"""
     env = dict(os.environ, PATH=f"{fake / 'bin'}:{os.environ['PATH']}", FAKE_SRUN=mode, FAKE_DIR=str(fake),
                FAKE_OUT=str(fake / "out"), SLURM_JOB_ID="42", SLURM_RESTART_COUNT=str(restarts),
                VOXFLOW_MAX_RESTARTS="3", VOXFLOW="voxflow")
-    script = f'source "{JOBSCRIPTS}/voxflow_step.sh"; voxflow_step "{fake / "out"}" --resume -- kinetics -o x'
+    script = f'{before}\nsource "{JOBSCRIPTS}/voxflow_step.sh"; voxflow_step "{fake / "out"}" --resume -- kinetics -o x'
     p = subprocess.Popen(["bash", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if signal_at_start:
         t0 = time.time()
@@ -118,3 +119,10 @@ def test_cancel_is_not_requeued(fake):
     rc, log, requeues = step(fake, "until_usr1", signal_at_start=signal.SIGTERM)
     assert requeues == 0 and rc != 0, log
     assert "(after TERM)" in log, log
+
+
+def test_warning_before_the_step_requeues_without_running(fake):
+    # what the sbatch scripts do first: a warning before voxflow_step's trap is noted, not fatal
+    rc, log, requeues = step(fake, "done", before="trap 'VOXFLOW_EARLY_SIGNAL=USR1' USR1; kill -USR1 $$")
+    assert requeues == 1 and rc != 0, log
+    assert "before the run started" in log and not (fake / "out" / "summary.yaml").exists(), log
