@@ -14,8 +14,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$here/build}
 jobs=$(nproc 2>/dev/null || echo 2)
 "$here/scripts/setup.sh"
-# test_slurm_requeue is left out: see tests/CMakeLists.txt (an intermittent missing summary after a
-# requeue, under investigation); `ctest -R test_slurm_requeue` runs it
+# test_slurm_requeue is left out until it has passed 10 times in a row in its present form: see
+# tests/CMakeLists.txt; `ctest -R test_slurm_requeue` runs it
 (cd "$BUILD_DIR" && ctest --output-on-failure -j2 -E '^test_slurm_requeue$' "$@")
 
 src=${VOXFLOW_KOKKOS4_SOURCE:-}

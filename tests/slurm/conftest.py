@@ -48,10 +48,19 @@ def sbatch(args, cwd=None):
     return r.stdout.strip().split(";")[0]
 
 
+def slurm_query(args):
+    """stdout of a SLURM client command; "" when slurmctld did not answer within 60 s (it can stall
+    for a minute on a loaded machine: the callers poll again, within their own time limits)"""
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=60).stdout
+    except subprocess.TimeoutExpired:
+        return ""
+
+
 def job_info(jobid):
-    r = subprocess.run(["scontrol", "-o", "show", "job", str(jobid)], capture_output=True, text=True, timeout=60)
+    out = slurm_query(["scontrol", "-o", "show", "job", str(jobid)])
     info = {}
-    for m in re.finditer(r"(\w+)=(\S*)", r.stdout):
+    for m in re.finditer(r"(\w+)=(\S*)", out):
         info.setdefault(m.group(1), m.group(2))
     return info
 
@@ -72,11 +81,9 @@ def wait_job(jobid, timeout=600, release_requeued=True):
         if state in FINAL:
             return info
         if release_requeued and state == "PENDING" and info.get("Reason") == "BeginTime":
-            node = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=60).stdout.split()
-            if node == ["idle"]:
+            if slurm_query(["sinfo", "-h", "-o", "%t"]).split() == ["idle"]:
                 time.sleep(1)
-                subprocess.run(["scontrol", "update", f"JobId={jobid}", "StartTime=now"], capture_output=True,
-                               timeout=60)
+                slurm_query(["scontrol", "update", f"JobId={jobid}", "StartTime=now"])
         time.sleep(1)
     subprocess.run(["scancel", str(jobid)], capture_output=True)
     raise AssertionError(f"job {jobid} did not end in {timeout} s: {job_info(jobid)}")

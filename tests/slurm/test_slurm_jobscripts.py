@@ -18,9 +18,12 @@ SMALL = ["--nx", 32, "--ny", 32, "--nz", 4, "--nt", 40]
 # time limits every 30 s and sends the warning at the first check where it is due within the next
 # 30 s: with --time=3 --signal=B:USR1@130 it reaches each allocation 20 to 50 s after its start,
 # and leaves two minutes to write the checkpoint. The phantom is sized from the fit rate measured on
-# SMALL so that an uninterrupted 2-rank run lasts about RUN_S seconds on this machine, whatever its
-# speed or load.
-RUN_S = 55
+# SMALL so that an uninterrupted 2-rank run fits for about RUN_S seconds on this machine, whatever
+# its speed or load; that first guess rests on a one-second run, so the uninterrupted reference
+# itself is the measure: one whose fit took less than MIN_FIT_S (it could end before a warning at
+# 50 s) is made larger and run again.
+RUN_S = 65
+MIN_FIT_S = 55
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +51,16 @@ def small(work):
 
 @pytest.fixture(scope="module")
 def long_run(work, small):
-    s = summary(small[1])
-    rate = s["voxels"]["voxels_per_second"]  # voxels fitted per second, 2 ranks
+    rate = summary(small[1])["voxels"]["voxels_per_second"]  # voxels fitted per second, 2 ranks
     nz = int(min(1500, max(8, RUN_S * rate / (48 * 48))))
-    return phantom_and_reference(work, "long", ["--nx", 48, "--ny", 48, "--nz", nz, "--nt", 40])
+    for attempt in range(3):
+        scan, ref = phantom_and_reference(work, f"long{attempt}", ["--nx", 48, "--ny", 48, "--nz", nz, "--nt", 40])
+        fit_s = summary(ref)["timing_s"]["fit"]
+        if fit_s >= MIN_FIT_S or nz >= 1500:
+            break
+        nz = int(min(1500, max(nz + 8, nz * RUN_S / max(fit_s, 1e-3))))
+    assert fit_s >= MIN_FIT_S, f"the reference run fits for {fit_s:.1f} s only (nz {nz}): too short for the requeue test"
+    return scan, ref
 
 
 def assert_same_maps(a, b):
