@@ -51,7 +51,7 @@ case "$action" in
 esac
 
 for b in munged slurmctld slurmd; do [ -x "$SBIN/$b" ] || die "$SBIN/$b missing: install Debian's slurm-wlm and munge (scripts/setup.sh)"; done
-mkdir -p "$DIR"/{state,spool,log}
+mkdir -p "$DIR"/{state,spool,log,tmp}
 chmod 755 "$DIR"
 
 # ---- munge: reuse a running munged (e.g. the machine's own), else start one with its own key ----
@@ -99,6 +99,10 @@ ReturnToService=2
 JobRequeue=1
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
+# the PMIx plugin's per-step folders (spmix_appdir_<uid>_<job>.<step>) go under TmpFS: in /tmp, a
+# folder left by an earlier instance (job ids restart at 1) made a later step with the same id fail
+# to launch ("File exists") while srun still returned 0
+TmpFS=$DIR/tmp
 SlurmctldPidFile=$DIR/slurmctld.pid
 SlurmdPidFile=$DIR/slurmd.pid
 SlurmctldLogFile=$DIR/log/slurmctld.log
