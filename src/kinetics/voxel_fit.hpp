@@ -134,6 +134,15 @@ struct ProxylProblem {
     }
   }
 
+  /// The parameter index (param::) of active Jacobian column q: all 8 with bolus and slow terms,
+  /// else the bolus part (A0, A1, kb, kd, t0) or the slow part (A0, A2, knt, tmax).
+  template <bool kBolus, bool kSlow>
+  KOKKOS_INLINE_FUNCTION static int active_param(int q) {
+    constexpr int kIdxB[5] = {param::A0, param::A1, param::kb, param::kd, param::t0};
+    constexpr int kIdxS[4] = {param::A0, param::A2, param::knt, param::tmax};
+    return kBolus && kSlow ? q : (kBolus ? kIdxB[q] : kIdxS[q]);
+  }
+
   /// The exponentials a range of points starts from (uniform sampling: exp at the first point and
   /// the per-step factors, so later points cost a multiplication); all 1 when not uniform.
   template <bool kBolus, bool kSlow>
@@ -186,16 +195,13 @@ struct ProxylProblem {
         for (int w = q; w < kNa; ++w) acc[q * kNa - q * (q - 1) / 2 + (w - q)] += jl[q] * jl[w];
       }
     }
-    constexpr int kIdxAll[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    constexpr int kIdxB[5] = {param::A0, param::A1, param::kb, param::kd, param::t0};
-    constexpr int kIdxS[4] = {param::A0, param::A2, param::knt, param::tmax};
     VOXFLOW_KINETICS_UNROLL
     for (int q = 0; q < kNa; ++q) {
-      const int iq = kBolus && kSlow ? kIdxAll[q] : (kBolus ? kIdxB[q] : kIdxS[q]);
+      const int iq = active_param<kBolus, kSlow>(q);
       g[iq] += gacc[q];
       VOXFLOW_KINETICS_UNROLL
       for (int w = q; w < kNa; ++w) {
-        const int iw = kBolus && kSlow ? kIdxAll[w] : (kBolus ? kIdxB[w] : kIdxS[w]);
+        const int iw = active_param<kBolus, kSlow>(w);
         a[iq * kNumParams + iw] += acc[q * kNa - q * (q - 1) / 2 + (w - q)];
       }
     }
@@ -261,16 +267,13 @@ struct ProxylProblem {
         for (int q = 0; q < kNa; ++q) acc[q * kW + 4 * c + w] = vacc[q][c][w];
       }
     }
-    constexpr int kIdxAll[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    constexpr int kIdxB[5] = {param::A0, param::A1, param::kb, param::kd, param::t0};
-    constexpr int kIdxS[4] = {param::A0, param::A2, param::knt, param::tmax};
     VOXFLOW_KINETICS_UNROLL
     for (int q = 0; q < kNa; ++q) {
-      const int iq = kBolus && kSlow ? kIdxAll[q] : (kBolus ? kIdxB[q] : kIdxS[q]);
+      const int iq = active_param<kBolus, kSlow>(q);
       g[iq] += gacc[q];
       VOXFLOW_KINETICS_UNROLL
       for (int w = q; w < kNa; ++w) {
-        const int iw = kBolus && kSlow ? kIdxAll[w] : (kBolus ? kIdxB[w] : kIdxS[w]);
+        const int iw = active_param<kBolus, kSlow>(w);
         a[iq * kNumParams + iw] += acc[q * kW + w];
       }
     }
