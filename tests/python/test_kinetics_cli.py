@@ -200,7 +200,10 @@ def test_bad_inputs(work, small_phantom):
 
 def test_cancel_and_resume_bit_identical(work):
     ph = os.path.join(work, "big")
-    check_ok(run(["phantom", "-o", ph, "--nx", 160, "--ny", 160, "--nz", 8, "--nt", 60]))
+    # large enough that a 2-rank fit outlasts the signal plus mpirun's delay before it passes SIGTERM
+    # on to the ranks (Open MPI 4.1 waits odls_base_sigkill_timeout first; with 2 ranks x 2 OpenMP
+    # threads an 8-plane phantom was done before the SIGTERM came)
+    check_ok(run(["phantom", "-o", ph, "--nx", 160, "--ny", 160, "--nz", 10, "--nt", 60]))
     dcm = os.path.join(ph, "phantom.dcm")
     ref = os.path.join(work, "ref")
     check_ok(run(["kinetics", "--dicom", dcm, "-o", ref, "--no-progress", "--no-dicom-export"], np_=2))
@@ -212,8 +215,9 @@ def test_cancel_and_resume_bit_identical(work):
         cmd = ([MPIRUN, "-np", str(n)] if n > 1 else []) + [VF, "kinetics", "--dicom", dcm, "-o", o,
                                                            "--no-dicom-export", "--checkpoint-interval", "0"]
         # a loaded CI machine may need more than vf-mpirun's 2 s between mpirun's SIGTERM and its
-        # SIGKILL to write the checkpoint
-        env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="6")
+        # SIGKILL to write the checkpoint; not much more: mpirun also waits that long before it
+        # sends the SIGTERM, and a run that ends first never sees it
+        env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="3")
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # wait until the fit has started (the "voxflow kinetics: ..." line), then a bit more
         t0 = time.time()
