@@ -20,6 +20,8 @@ namespace {
 constexpr std::size_t kHeader = 24;   // fixed header with the one extra subfield
 constexpr std::size_t kTrailer = 8;   // CRC-32 + ISIZE
 constexpr std::int64_t kMaxMember = std::int64_t{64} << 20;
+// the first 16 header bytes of an indexed member (ID1 ID2 CM FLG=FEXTRA, MTIME, XFL, OS, XLEN, 'V' 'X', LEN)
+constexpr unsigned char kFixedHeader[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 12, 0, 'V', 'X', 8, 0};
 
 void put_le(unsigned char* p, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
@@ -32,8 +34,7 @@ std::uint64_t get_le(const unsigned char* p, int n) {
 
 /// true when h (kHeader bytes) is the header of an indexed member; sets its length.
 bool parse_header(const unsigned char* h, std::int64_t& clen) {
-  static const unsigned char fixed[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 12, 0, 'V', 'X', 8, 0};
-  if (std::memcmp(h, fixed, 4) != 0 || std::memcmp(h + 10, fixed + 10, 6) != 0) return false;
+  if (std::memcmp(h, kFixedHeader, 4) != 0 || std::memcmp(h + 10, kFixedHeader + 10, 6) != 0) return false;
   const std::uint64_t v = get_le(h + 16, 8);
   if (v > static_cast<std::uint64_t>(INT64_MAX)) return false;
   clen = static_cast<std::int64_t>(v);
@@ -70,8 +71,7 @@ std::vector<unsigned char> indexed_gzip(const unsigned char* data, std::size_t b
     const std::size_t bound = deflateBound(&zs, static_cast<uLong>(n));
     out.resize(start + kHeader + bound + kTrailer);
     unsigned char* h = out.data() + start;
-    const unsigned char fixed[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 12, 0, 'V', 'X', 8, 0};
-    std::memcpy(h, fixed, 16);
+    std::memcpy(h, kFixedHeader, sizeof kFixedHeader);
     zs.next_in = const_cast<Bytef*>(data + at);
     zs.avail_in = static_cast<uInt>(n);
     zs.next_out = h + kHeader;
