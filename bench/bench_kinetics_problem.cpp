@@ -23,12 +23,12 @@ namespace param = voxflow::kinetics::param;
 
 namespace {
 
-double median(std::vector<double> v) {
+[[maybe_unused]] double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
 
-double now_s() {
+[[maybe_unused]] double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   }
 #if !VOXFLOW_SIMD_LANES
   std::printf("bench_kinetics_problem: this build has no SIMD lanes (VOXFLOW_SIMD_LANES 0: a portable "
-              "or non-AVX target); nothing to compare\n");
+              "or non-AVX target); nothing to compare (%d voxels, %d repeats, %d points asked)\n",
+              voxels, repeats, points);
   return 0;
 #else
   namespace simd = voxflow::simd;
