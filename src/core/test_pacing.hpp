@@ -4,7 +4,7 @@
 // how long a run lasts (e.g. the SLURM requeue test: a small phantom that outlasts a time-limit
 // warning) instead of sizing the input to the machine's speed and load. It changes timing only: the
 // same kernel computes the same items, so the maps are bit-identical to an unpaced run. Inert when
-// the variable is unset or empty; not for production (README "Testing aids").
+// the variable is unset or empty; not for production (README "Testing aid: VOXFLOW_TEST_ITEM_DELAY_MS").
 #include <cstdint>
 
 namespace voxflow {
