@@ -9,6 +9,7 @@
 #include "src/core/fault_injection.hpp"
 #include "src/core/stopwatch.hpp"
 #include "src/core/progress.hpp"
+#include "src/core/test_pacing.hpp"
 #include "src/core/work_balance.hpp"
 
 namespace voxflow::pipelines {
@@ -20,6 +21,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   const int w = job.item_width;
   const int m = maps.count();
   const auto n_local = static_cast<std::int64_t>(job.voxels.size());
+  const double pace_s = test_item_delay_s();  // testing aid, 0 unless VOXFLOW_TEST_ITEM_DELAY_MS is set
 
   // ---- pack and spread the work items -----------------------------------------------------------
   fault_point("balance", comm);
@@ -76,6 +78,9 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   ChunkedRunOptions copt;
   copt.checkpoint_interval_s = job.checkpoint ? job.checkpoint_interval_s : 0.0;
   copt.max_chunk = job.max_chunk;
+  // paced (testing aid): the first chunk, before the rate is known, lasts about one target chunk too
+  if (pace_s > 0)
+    copt.first_chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(copt.target_chunk_s / pace_s), 1, copt.first_chunk);
   const ConstItemView citems = items;
   const ChunkedRunResult res = run_chunked(
       comm, plan.n_balanced, job.already_done_global, &progress, copt,
@@ -84,6 +89,7 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
         job.kernel(citems, b, e, results);
         Kokkos::fence();
         done_local = e;
+        test_pace(e - b, pace_s);  // timing only: the items above are computed as in an unpaced run
       },
       [&] {
         bring_back();

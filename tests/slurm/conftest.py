@@ -41,9 +41,10 @@ def slurm():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def sbatch(args, cwd=None):
+def sbatch(args, cwd=None, env=None):
+    """submits; env: the environment sbatch passes to the job (default: this process's)"""
     r = subprocess.run(["sbatch", "--parsable"] + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
-                       timeout=60)
+                       timeout=60, env=env)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip().split(";")[0]
 

@@ -14,16 +14,16 @@ import yaml
 from conftest import JOBSCRIPTS, run, sbatch, wait_job
 
 SMALL = ["--nx", 32, "--ny", 32, "--nz", 4, "--nt", 40]
-# The requeue test needs a run that outlasts the time-limit warning at least once. slurmctld checks
-# time limits every 30 s and sends the warning at the first check where it is due within the next
-# 30 s: with --time=3 --signal=B:USR1@130 it reaches each allocation 20 to 50 s after its start,
-# and leaves two minutes to write the checkpoint. The phantom is sized from the fit rate measured on
-# SMALL so that an uninterrupted 2-rank run fits for about RUN_S seconds on this machine, whatever
-# its speed or load; that first guess rests on a one-second run, so the uninterrupted reference
-# itself is the measure: one whose fit took less than MIN_FIT_S (it could end before a warning at
-# 50 s) is made larger and run again.
-RUN_S = 65
-MIN_FIT_S = 55
+# The requeue test. SLURM's time limit is in minutes, and slurmctld checks time limits (and sends the
+# --signal warning) every 30 s, at the first check where the warning is due within the next 30 s:
+# with --time=1 --signal=B:USR1@20 the warning reaches an allocation 10 to 40 s after its start and
+# leaves at least 20 s before the limit for the checkpoint. The fit of the SMALL phantom is paced by
+# the testing aid VOXFLOW_TEST_ITEM_DELAY_MS (src/core/test_pacing.hpp: a sleep per voxel after each
+# chunk; timing only, the same kernel fits the same voxels) so that it lasts about PACED_FIT_S
+# seconds whatever the machine's speed or load: longer than the latest warning, so the job needs at
+# least two allocations, while its two ranks mostly sleep. The maps are compared with the unpaced,
+# uninterrupted mpirun reference of test_one_scan_equals_mpirun.
+PACED_FIT_S = 50
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +47,6 @@ def phantom_and_reference(work, name, size):
 @pytest.fixture(scope="module")
 def small(work):
     return phantom_and_reference(work, "small", SMALL)
-
-
-@pytest.fixture(scope="module")
-def long_run(work, small):
-    rate = summary(small[1])["voxels"]["voxels_per_second"]  # voxels fitted per second, 2 ranks
-    nz = int(min(1500, max(8, RUN_S * rate / (48 * 48))))
-    for attempt in range(3):
-        scan, ref = phantom_and_reference(work, f"long{attempt}", ["--nx", 48, "--ny", 48, "--nz", nz, "--nt", 40])
-        fit_s = summary(ref)["timing_s"]["fit"]
-        if fit_s >= MIN_FIT_S or nz >= 1500:
-            break
-        nz = int(min(1500, max(nz + 8, nz * RUN_S / max(fit_s, 1e-3))))
-    assert fit_s >= MIN_FIT_S, f"the reference run fits for {fit_s:.1f} s only (nz {nz}): too short for the requeue test"
-    return scan, ref
 
 
 def assert_same_maps(a, b):
@@ -93,14 +79,16 @@ def test_one_scan_equals_mpirun(slurm, work, small):
     assert_same_maps(out, ref)
 
 
-def test_time_limit_requeue_resume(slurm, work, long_run):
-    scan, ref = long_run
+def test_time_limit_requeue_resume(slurm, work, small):
+    scan, ref = small
     out, log = os.path.join(work, "job2"), os.path.join(work, "job2.log")
-    # a 3-minute limit with the warning 130 s before it
-    jid = sbatch(["--ntasks=2", "--time=3", "--signal=B:USR1@130", f"--output={log}",
+    per_rank = summary(ref)["voxels"]["fitted_this_run"] / 2
+    delay_ms = 1000.0 * PACED_FIT_S / per_rank
+    # a 1-minute limit with the warning 20 s before it; the batch environment (sbatch exports it) paces the fit
+    jid = sbatch(["--ntasks=2", "--time=1", "--signal=B:USR1@20", f"--output={log}",
                   os.path.join(JOBSCRIPTS, "kinetics_one_scan.sbatch"), scan, out, "--no-dicom-export",
-                  "--checkpoint-interval", "0"])
-    info = wait_job(jid, timeout=900)
+                  "--checkpoint-interval", "0"], env=dict(os.environ, VOXFLOW_TEST_ITEM_DELAY_MS=f"{delay_ms:.3f}"))
+    info = wait_job(jid, timeout=480)
     text = open(log).read()
     assert info["JobState"] == "COMPLETED", text
     allocations = re.findall(r"voxflow-job: \S+ allocation (\d+) of job " + jid, text)
@@ -108,6 +96,7 @@ def test_time_limit_requeue_resume(slurm, work, long_run):
     assert allocations == [str(i + 1) for i in range(len(allocations))], allocations
     assert int(info["Restarts"]) == len(allocations) - 1, info
     assert text.count("requeueing job " + jid) == len(allocations) - 1, text
+    assert "time limit near: checkpointed, not finished (exit 75)" in text, text
     s = summary(out)
     assert s["state"] == "complete" and s["voxels"]["resumed_from_checkpoint"] > 0, (s["voxels"], text)
     assert not os.path.exists(os.path.join(out, "checkpoint.h5"))

@@ -10,11 +10,16 @@
 #      Kokkos external is Serial-only) from that tarball; --test=root runs the recipe's phantom check
 #   5. spack test run voxflow (the recipe's test_phantom), then the installed voxflow on a phantom
 # usage: run_spack_test.sh SOURCE_DIR CACHE_DIR
+# VOXFLOW_SPACK_CACHE, when set, is used instead of CACHE_DIR: a folder outside the build tree that
+# outlives it (.ci/run: a fresh clone then skips the ~4 min bring-up while the script and tarballs
+# are unchanged); runs that share it take turns (flock).
 set -euo pipefail
 SRC=$(cd "${1:?source dir}" && pwd)
-CACHE=${2:?cache dir}
+CACHE=${VOXFLOW_SPACK_CACHE:-${2:?cache dir}}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+exec 9>"$CACHE/.lock"
+flock 9
 UP=${VOXFLOW_SPACK_UP:-$SRC/../shared/tools/spack-offline-up.sh}
 [ -f "$UP" ] || { echo "spack test: $UP not found (set VOXFLOW_SPACK_UP)"; exit 1; }
 t0=$(date +%s)
