@@ -1,214 +1,141 @@
-// The Trust Region Reflective state machine (trf_start / trf_tick, bounded_lm.hpp) and the
-// lane driver with refill (fit_voxels_lanes, voxel_fit_lanes.hpp): a voxel's result does not
-// depend on which voxels shared the lanes or in which order they came (bit for bit), it is
-// fit_voxel's result, degenerate series get fit_voxel's statuses inside a block, and the
-// state machine with V = double is bounded_least_squares.
+// src/kinetics/proxyl_lanes.hpp: the PROXYL least-squares problem for simd::kLanes voxels at
+// once equals the scalar ProxylProblem (voxel_fit.hpp) lane by lane, and a lane's result does
+// not depend on its neighbours or its position.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <vector>
 
-#include "src/kinetics/bounded_lm.hpp"
-#include "src/kinetics/phantom.hpp"
+#include "src/core/simd_pack.hpp"
+#include "src/kinetics/proxyl_lanes.hpp"
 #include "src/kinetics/voxel_fit.hpp"
-#include "src/kinetics/voxel_fit_lanes.hpp"
 
+#if VOXFLOW_SIMD_LANES
 namespace vk = voxflow::kinetics;
+namespace param = voxflow::kinetics::param;
+namespace simd = voxflow::simd;
 
 namespace {
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+constexpr int kN = vk::kNumParams;
 
-void expect_same_fit(const vk::VoxelFit& a, const vk::VoxelFit& b, long v) {
-  for (int k = 0; k < vk::kNumParams; ++k) {
-    EXPECT_TRUE(same_bits(a.p[k], b.p[k])) << "voxel " << v << " p" << k << ": " << a.p[k] << " vs " << b.p[k];
-    EXPECT_TRUE(same_bits(a.se[k], b.se[k])) << "voxel " << v << " se" << k;
-  }
-  EXPECT_TRUE(same_bits(a.rss, b.rss)) << "voxel " << v;
-  EXPECT_TRUE(same_bits(a.r_squared, b.r_squared)) << "voxel " << v;
-  EXPECT_TRUE(same_bits(a.rmse, b.rmse)) << "voxel " << v;
-  EXPECT_EQ(a.iterations, b.iterations) << "voxel " << v;
-  EXPECT_EQ(static_cast<int>(a.status), static_cast<int>(b.status)) << "voxel " << v;
+// Random parameters in the fit's ranges; t0 / tmax sometimes exactly on a sample time (a kink).
+void random_params(std::mt19937_64& rng, const std::vector<double>& t, double* p) {
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  p[param::A0] = 50 + 1500 * u01(rng);
+  p[param::A1] = 10 + 800 * u01(rng);
+  p[param::A2] = -300 + 600 * u01(rng);
+  p[param::kb] = std::exp(std::log(0.001) + (std::log(2.0) - std::log(0.001)) * u01(rng));
+  p[param::kd] = std::exp(std::log(0.001) + (std::log(1.0) - std::log(0.001)) * u01(rng));
+  p[param::knt] = std::exp(std::log(0.001) + (std::log(0.2) - std::log(0.001)) * u01(rng));
+  const double span = t.back() - t.front();
+  p[param::t0] = t.front() + span * u01(rng);
+  p[param::tmax] = t.front() + span * u01(rng);
+  if (u01(rng) < 0.2) p[param::t0] = t[static_cast<size_t>(u01(rng) * (t.size() - 1))];
+  if (u01(rng) < 0.2) p[param::tmax] = t[static_cast<size_t>(u01(rng) * (t.size() - 1))];
 }
 
-// Phantom series of every stride-th voxel of the default phantom (all three regions), plus
-// degenerate series: flat, a NaN, all zero.
-struct Sample {
-  int nt = 60;
-  std::vector<double> t;
-  std::vector<double> y;  // [nvox, nt]
-  long nvox = 0;
-};
-
-Sample make_sample(int stride) {
-  Sample s;
-  const vk::PhantomSpec spec;
-  s.t.resize(s.nt);
-  for (int q = 0; q < s.nt; ++q) s.t[q] = vk::phantom_time_min(spec, q);
-  long idx = 0;
-  for (int k = 0; k < spec.nz; ++k)
-    for (int j = 0; j < spec.ny; ++j)
-      for (int i = 0; i < spec.nx; ++i, ++idx) {
-        if (idx % stride != 0) continue;
-        for (int q = 0; q < s.nt; ++q) s.y.push_back(vk::phantom_signal(spec, i, j, k, q));
-        ++s.nvox;
-        if (s.nvox % 37 == 5) {  // a degenerate series now and then, inside the blocks
-          const int kind = static_cast<int>(s.nvox / 37) % 3;
-          for (int q = 0; q < s.nt; ++q) s.y.push_back(kind == 0 ? 100.0 : (kind == 1 && q == 7 ? NAN : 0.0));
-          ++s.nvox;
+// Lanes against the scalar problem for `rounds` x kLanes random voxels on time axis t.
+void compare_with_scalar(const std::vector<double>& t, bool expect_uniform, int rounds) {
+  std::mt19937_64 rng(2026 + t.size());
+  std::normal_distribution<double> noise(0.0, 20.0);
+  const int n = static_cast<int>(t.size());
+  const vk::ProxylProblem probe = vk::make_proxyl_problem(t.data(), t.data(), n);
+  ASSERT_EQ(probe.uniform, expect_uniform);
+  for (int round = 0; round < rounds; ++round) {
+    double p[simd::kLanes][kN];
+    std::vector<std::vector<double>> y(simd::kLanes, std::vector<double>(n));
+    std::vector<simd::Pack> yt(n);
+    simd::Pack pl[kN];
+    for (int j = 0; j < simd::kLanes; ++j) {
+      random_params(rng, t, p[j]);
+      double truth[kN];
+      random_params(rng, t, truth);
+      for (int i = 0; i < n; ++i) {
+        y[j][i] = vk::proxyl_model(truth, t[i]) + noise(rng);
+        yt[i][j] = y[j][i];
+      }
+      for (int q = 0; q < kN; ++q) pl[q][j] = p[j][q];
+    }
+    const vk::ProxylLanes lanes{t.data(), yt.data(), n, probe.uniform, probe.dt};
+    simd::Pack jtj[kN * kN], jtr[kN];
+    const simd::Pack rss = lanes(pl, jtj, jtr);
+    for (int j = 0; j < simd::kLanes; ++j) {
+      const vk::ProxylProblem scalar = vk::make_proxyl_problem(t.data(), y[j].data(), n);
+      double sjtj[kN * kN], sjtr[kN];
+      const double srss = scalar(p[j], sjtj, sjtr);
+      ASSERT_NEAR(rss[j], srss, 1e-11 * srss) << "round " << round << " lane " << j;
+      for (int a = 0; a < kN; ++a) {
+        // Cauchy-Schwarz bounds |(J^T J)_ab| and |(J^T r)_a|: the scale of each entry
+        const double ga = std::sqrt(sjtj[a * kN + a]);
+        EXPECT_NEAR(jtr[a][j], sjtr[a], 1e-10 * ga * std::sqrt(srss) + 1e-300) << "J^T r " << a;
+        for (int b = 0; b < kN; ++b) {
+          const double scale = ga * std::sqrt(sjtj[b * kN + b]);
+          EXPECT_NEAR(jtj[a * kN + b][j], sjtj[a * kN + b], 1e-10 * scale + 1e-300) << "J^T J " << a << "," << b;
+          EXPECT_EQ(jtj[a * kN + b][j], jtj[b * kN + a][j]);
         }
       }
-  return s;
+    }
+  }
 }
 
 }  // namespace
 
-TEST(KineticsTrfStateMachine, ScalarTicksAreBoundedLeastSquares) {
-  // y = a exp(-b t) through trf_start / trf_tick with V = double, against the wrapper
-  struct ExpDecay {
-    const double* t;
-    const double* y;
-    int n;
-    double operator()(const double* p, double* jtj, double* jtr) const {
-      double f = 0, a00 = 0, a01 = 0, a11 = 0, g0 = 0, g1 = 0;
-      for (int i = 0; i < n; ++i) {
-        const double e = std::exp(-p[1] * t[i]);
-        const double r = p[0] * e - y[i];
-        const double j0 = e, j1 = -p[0] * t[i] * e;
-        f += r * r;
-        a00 += j0 * j0;
-        a01 += j0 * j1;
-        a11 += j1 * j1;
-        g0 += j0 * r;
-        g1 += j1 * r;
-      }
-      jtj[0] = a00;
-      jtj[1] = a01;
-      jtj[2] = a01;
-      jtj[3] = a11;
-      jtr[0] = g0;
-      jtr[1] = g1;
-      return f;
+TEST(KineticsLanes, EqualsTheScalarProblemOnAUniformGrid) {
+  std::vector<double> t(60);
+  for (int i = 0; i < 60; ++i) t[i] = 0.5 + 1.0 * i;  // minutes
+  compare_with_scalar(t, true, 300);
+}
+
+TEST(KineticsLanes, EqualsTheScalarProblemOnANonUniformGrid) {
+  std::vector<double> t;
+  double ti = 0.0;
+  for (int i = 0; i < 45; ++i) t.push_back(ti += (i < 20 ? 0.25 : 1.5));
+  compare_with_scalar(t, false, 300);
+}
+
+TEST(KineticsLanes, ALaneDoesNotDependOnItsNeighbours) {
+  std::vector<double> t(40);
+  for (int i = 0; i < 40; ++i) t[i] = 2.0 * i;
+  const int n = 40;
+  std::mt19937_64 rng(7);
+  double p0[kN], truth[kN];
+  random_params(rng, t, p0);
+  random_params(rng, t, truth);
+  std::vector<double> y0(n);
+  for (int i = 0; i < n; ++i) y0[i] = vk::proxyl_model(truth, t[i]);
+  double ref_rss = 0.0;
+  double ref_jtj[kN * kN], ref_jtr[kN];
+  for (int trial = 0; trial < 3 * simd::kLanes; ++trial) {
+    const int lane = trial % simd::kLanes;
+    std::vector<simd::Pack> yt(n);
+    simd::Pack pl[kN];
+    for (int j = 0; j < simd::kLanes; ++j) {
+      double other[kN];
+      random_params(rng, t, other);  // different neighbours every trial
+      for (int q = 0; q < kN; ++q) pl[q][j] = j == lane ? p0[q] : other[q];
+      for (int i = 0; i < n; ++i) yt[i][j] = j == lane ? y0[i] : vk::proxyl_model(other, t[i]);
     }
-  };
-  std::vector<double> t(30), y(30);
-  for (int i = 0; i < 30; ++i) {
-    t[i] = 0.5 * i;
-    y[i] = 3.0 * std::exp(-0.7 * t[i]) + 0.01 * std::sin(3.0 * i);
-  }
-  const ExpDecay problem{t.data(), y.data(), 30};
-  const double lo[2] = {0.0, 0.0}, hi[2] = {10.0, 0.5};  // the rate ends at its bound
-  double x[2] = {1.0, 0.1};
-  const vk::LsqResult<2> r = vk::bounded_least_squares<2>(problem, x, lo, hi, vk::LsqOptions{});
-  vk::TrfState<2, double> st;
-  vk::trf_idle<2>(st);
-  const double x0[2] = {1.0, 0.1};
-  vk::trf_start<2>(st, true, x0, lo, hi, 0);
-  int ticks = 0;
-  while (vk::trf_tick<2>(st, problem, vk::LsqOptions{})) ++ticks;
-  ++ticks;
-  EXPECT_EQ(ticks, r.nfev);  // one evaluation per tick
-  EXPECT_TRUE(same_bits(st.x[0], x[0]));
-  EXPECT_TRUE(same_bits(st.x[1], x[1]));
-  EXPECT_TRUE(same_bits(st.rss, r.rss));
-  EXPECT_EQ(static_cast<int>(st.nfev), r.nfev);
-  EXPECT_TRUE(vk::lsq_converged(r.status));
-  EXPECT_GT(x[1], 0.49);
-  EXPECT_LE(x[1], 0.5);
-}
-
-#if VOXFLOW_SIMD_LANES
-
-TEST(KineticsLanes, ResultDoesNotDependOnLaneCompanionsOrOrder) {
-  const Sample s = make_sample(97);  // ~1,520 phantom voxels + ~40 degenerate ones
-  ASSERT_GT(s.nvox, 1000);
-  const int nt = s.nt;
-  // reference: the whole sample as one block, in order
-  std::vector<vk::VoxelFit> ref(s.nvox);
-  std::vector<int> seen(s.nvox, 0);
-  vk::fit_voxels_lanes(
-      s.t.data(), nt, s.nvox, [&](std::int64_t k) { return &s.y[k * nt]; },
-      [&](std::int64_t k, const vk::VoxelFit& f) {
-        ref[k] = f;
-        ++seen[k];
-      });
-  for (long v = 0; v < s.nvox; ++v) ASSERT_EQ(seen[v], 1) << v;
-  // every status occurs: the sample exercises both starts, failures and bounds
-  int counts[5] = {0, 0, 0, 0, 0};
-  long second = 0;
-  for (const auto& f : ref) {
-    counts[static_cast<int>(f.status)]++;
-    second += f.iterations > 100 ? 1 : 0;
-  }
-  EXPECT_GT(counts[static_cast<int>(vk::FitStatus::Ok)], 0);
-  EXPECT_GT(counts[static_cast<int>(vk::FitStatus::AtBound)], 0);
-  EXPECT_GT(counts[static_cast<int>(vk::FitStatus::FitFailed)], 0);
-  EXPECT_GT(second, 0);
-
-  // other groupings: reversed order; blocks of 1, 3, 17 and 64 voxels; an interleaved order
-  std::vector<std::vector<long>> orders;
-  std::vector<long> rev(s.nvox);
-  for (long v = 0; v < s.nvox; ++v) rev[v] = s.nvox - 1 - v;
-  orders.push_back(rev);
-  std::vector<long> inter;
-  for (long m = 0; m < 5; ++m)
-    for (long v = m; v < s.nvox; v += 5) inter.push_back(v);
-  orders.push_back(inter);
-  for (const auto& order : orders) {
-    for (long block : {1L, 3L, 17L, 64L, s.nvox}) {
-      for (long b0 = 0; b0 < s.nvox; b0 += block) {
-        const long cnt = std::min(block, s.nvox - b0);
-        vk::fit_voxels_lanes(
-            s.t.data(), nt, cnt, [&](std::int64_t k) { return &s.y[order[b0 + k] * nt]; },
-            [&](std::int64_t k, const vk::VoxelFit& f) { expect_same_fit(f, ref[order[b0 + k]], order[b0 + k]); });
-      }
-      if (HasFailure()) return;
+    const vk::ProxylLanes lanes{t.data(), yt.data(), n, true, 2.0};
+    simd::Pack jtj[kN * kN], jtr[kN];
+    const simd::Pack rss = lanes(pl, jtj, jtr);
+    if (trial == 0) {
+      ref_rss = rss[lane];
+      for (int a = 0; a < kN * kN; ++a) ref_jtj[a] = jtj[a][lane];
+      for (int a = 0; a < kN; ++a) ref_jtr[a] = jtr[a][lane];
+      continue;
     }
+    EXPECT_EQ(std::memcmp(&ref_rss, &rss[lane], 8), 0) << "trial " << trial;
+    for (int a = 0; a < kN * kN; ++a) EXPECT_EQ(ref_jtj[a], jtj[a][lane]) << a;
+    for (int a = 0; a < kN; ++a) EXPECT_EQ(ref_jtr[a], jtr[a][lane]) << a;
   }
 }
-
-TEST(KineticsLanes, EqualsFitVoxelWithTheScalarProblemInLanes) {
-  // ProxylLanesByLane evaluates each lane with the scalar ProxylProblem: every lane operation of
-  // the state machine is the scalar one, so the results are fit_voxel's bit for bit
-  const Sample s = make_sample(211);
-  const int nt = s.nt;
-  vk::fit_voxels_lanes<vk::detail::ProxylLanesByLane>(
-      s.t.data(), nt, s.nvox, [&](std::int64_t k) { return &s.y[k * nt]; },
-      [&](std::int64_t k, const vk::VoxelFit& f) {
-        expect_same_fit(f, vk::fit_voxel(s.t.data(), &s.y[k * nt], nt), k);
-      });
-}
-
-TEST(KineticsLanes, TooFewPointsAndSmallBlocks) {
-  const vk::PhantomSpec spec;
-  std::vector<double> t(6), y(6);
-  for (int q = 0; q < 6; ++q) {
-    t[q] = vk::phantom_time_min(spec, q);
-    y[q] = vk::phantom_signal(spec, 40, 60, 4, q);
-  }
-  int calls = 0;
-  vk::fit_voxels_lanes(
-      t.data(), 6, 3, [&](std::int64_t) { return y.data(); },
-      [&](std::int64_t, const vk::VoxelFit& f) {
-        ++calls;
-        EXPECT_EQ(static_cast<int>(f.status), static_cast<int>(vk::FitStatus::TooFewPoints));
-        EXPECT_TRUE(std::isnan(f.p[0]));
-      });
-  EXPECT_EQ(calls, 3);
-  // nothing to do
-  vk::fit_voxels_lanes(
-      t.data(), 6, 0, [&](std::int64_t) { return y.data(); }, [&](std::int64_t, const vk::VoxelFit&) { ++calls; });
-  EXPECT_EQ(calls, 3);
-}
-
 #else
-
-TEST(KineticsLanes, BuiltWithoutLanes) {
-  // this build has no host vector lanes (VOXFLOW_SIMD_LANES 0): fit_kinetics_items uses
-  // fit_voxel; the lane tests above need a native build on AVX or later
+TEST(KineticsLanes, NotCompiledForThisTarget) {
+  // A portable build (no AVX) has no lanes; the kinetics fit uses its scalar path there.
   EXPECT_EQ(VOXFLOW_SIMD_LANES, 0);
 }
-
 #endif
