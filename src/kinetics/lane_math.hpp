@@ -14,32 +14,7 @@
 
 #include "src/core/kokkos_compat.hpp"
 
-#if __has_include("src/core/simd_pack.hpp")
 #include "src/core/simd_pack.hpp"
-#else
-// Stand-in for src/core/simd_pack.hpp until it is on main: GCC/Clang vector extensions on host
-// code compiled for AVX or later (8 doubles with AVX-512, else 4); no lanes elsewhere.
-#if !defined(VOXFLOW_SIMD_LANES)
-#if defined(__GNUC__) && defined(__AVX__) && !defined(__CUDA_ARCH__) && \
-    !defined(__HIP_DEVICE_COMPILE__) && !defined(__NVCC__) && !defined(__HIPCC__)
-#define VOXFLOW_SIMD_LANES 1
-#else
-#define VOXFLOW_SIMD_LANES 0
-#endif
-#endif
-#if VOXFLOW_SIMD_LANES
-#include <cstdint>
-namespace voxflow::simd {
-#if defined(__AVX512F__)
-constexpr int kLanes = 8;
-#else
-constexpr int kLanes = 4;
-#endif
-typedef double Pack __attribute__((vector_size(8 * kLanes)));
-typedef std::int64_t Mask __attribute__((vector_size(8 * kLanes)));
-}  // namespace voxflow::simd
-#endif
-#endif
 
 namespace voxflow::kinetics::lane {
 
@@ -79,37 +54,20 @@ KOKKOS_INLINE_FUNCTION MaskOf<V> lmask(bool c) {
 #if VOXFLOW_SIMD_LANES
 using simd::Pack;
 using SMask = simd::Mask;
-inline Pack lsel(SMask m, Pack a, Pack b) { return m ? a : b; }
-inline SMask lsel(SMask m, SMask a, SMask b) { return m ? a : b; }
-inline bool lany(SMask m) {
-  std::int64_t r = 0;
-  for (int i = 0; i < simd::kLanes; ++i) r |= m[i];
-  return r != 0;
-}
-inline bool lall(SMask m) {
-  std::int64_t r = -1;
-  for (int i = 0; i < simd::kLanes; ++i) r &= m[i];
-  return r != 0;
-}
+inline Pack lsel(SMask m, Pack a, Pack b) { return simd::select(m, a, b); }
+inline SMask lsel(SMask m, SMask a, SMask b) { return simd::select(m, a, b); }
+inline bool lany(SMask m) { return simd::any(m); }
+inline bool lall(SMask m) { return simd::all(m); }
 inline SMask land(SMask a, SMask b) { return a & b; }
 inline SMask lor(SMask a, SMask b) { return a | b; }
 inline SMask lnot(SMask a) { return ~a; }
-inline Pack lsqrt(Pack x) {
-#if defined(__clang__)
-  return __builtin_elementwise_sqrt(x);
-#else
-  Pack r{};
-  for (int i = 0; i < simd::kLanes; ++i) r[i] = __builtin_sqrt(x[i]);
-  return r;
-#endif
-}
-inline Pack lfabs(Pack x) { return (Pack)((SMask)x & (SMask{} + 0x7fffffffffffffffLL)); }
-/// x finite: x - x is 0 for finite x, NaN for inf and NaN.
-inline SMask lfinite(Pack x) { return (x - x) == 0.0; }
+inline Pack lsqrt(Pack x) { return simd::sqrt(x); }
+inline Pack lfabs(Pack x) { return simd::abs(x); }
+inline SMask lfinite(Pack x) { return simd::isfinite(x); }
 template <>
 struct LaneTraits<Pack> {
   using mask = SMask;
-  static Pack splat(double c) { return Pack{} + c; }
+  static Pack splat(double c) { return simd::broadcast(c); }
   static SMask splat_mask(bool c) { return SMask{} + (c ? -1 : 0); }
 };
 #endif

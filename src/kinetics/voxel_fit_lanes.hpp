@@ -17,12 +17,7 @@
 
 #if VOXFLOW_SIMD_LANES
 
-#if __has_include("src/kinetics/proxyl_lanes.hpp")
 #include "src/kinetics/proxyl_lanes.hpp"
-#define VOXFLOW_HAVE_PROXYL_LANES 1
-#else
-#define VOXFLOW_HAVE_PROXYL_LANES 0
-#endif
 
 namespace voxflow::kinetics {
 
@@ -77,12 +72,13 @@ constexpr int kLaneBlock = 128;
 
 /// Fits voxels 0 .. count-1 of a block with the lanes of simd::Pack and refill: row(k) returns
 /// the k-th voxel's series (n values, times t_min[n] in minutes, ascending, shared by all),
-/// sink(k, const VoxelFit&) receives its result, exactly fit_voxel's (same steps; the same bits
-/// as long as the problem in lanes computes the scalar problem's bits, see ProxylLanesByLane).
+/// sink(k, const VoxelFit&) receives its result: fit_voxel's steps; with ProxylLanes (simd::exp,
+/// within 1 ulp of std::exp) the values agree with fit_voxel to rounding where the path is the
+/// same, with ProxylLanesByLane (the scalar problem per lane) bit for bit.
 /// Voxels that are not fitted (too few points, flat, non-finite) go to sink at once. Results
 /// come in completion order, not item order. Problem: a lane problem type constructible as
 /// Problem{t_min, y_transposed, n, uniform, dt}.
-template <class Problem = detail::ProxylLanesByLane, class Rows, class Sink>
+template <class Problem = ProxylLanes, class Rows, class Sink>
 inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, const Rows& row, const Sink& sink) {
   using simd::kLanes;
   using simd::Pack;
