@@ -11,6 +11,7 @@
 //   lanes = fit_voxels_lanes (the TRF state machine in simd::Pack lanes with refill, blocks of
 //   kLaneBlock voxels, ProxylLanes); lanes-bylane = the same with the scalar problem per lane
 //   (the same bits as trf); simd = trf, lanes-bylane and lanes side by side;
+//   --lane-block N: voxels per block of the lanes solvers (default kLaneBlock);
 //   --repeats: full-phantom timings repeated N times, solvers interleaved, medians printed;
 //   --reuse-baseline: keep DIR/scipy_*.npy from an earlier run with the same sample.
 //   1. generates the phantom in memory (phantom.hpp) and fits every voxel with
@@ -131,6 +132,9 @@ struct Options {
   std::exit(2);
 }
 
+// voxels per block of the lanes solvers (--lane-block; the pipeline uses vk::kLaneBlock)
+long g_lane_block = 0;
+
 Options parse(int argc, char** argv) {
   Options o;
   std::string here = __FILE__;
@@ -167,6 +171,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--script") o.script = value();
     else if (arg == "--reuse-baseline") o.reuse_baseline = true;
     else if (arg == "--repeats") o.repeats = static_cast<int>(int_value());
+    else if (arg == "--lane-block") g_lane_block = int_value();
     else if (arg == "--solver") {
       const std::string v = value();
       if (v == "both") o.solvers = {"trf", "varpro"};
@@ -224,11 +229,12 @@ FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>
 #if VOXFLOW_SIMD_LANES
   if (solver == "lanes" || solver == "lanes-bylane") {
     const bool bylane = solver == "lanes-bylane";
-    const long nblocks = (n + vk::kLaneBlock - 1) / vk::kLaneBlock;
+    const long lane_block = g_lane_block > 0 ? g_lane_block : vk::kLaneBlock;
+    const long nblocks = (n + lane_block - 1) / lane_block;
     Kokkos::parallel_for(
         "fit_voxels_lanes", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nblocks), [=](const long blk) {
-          const long b0 = blk * vk::kLaneBlock;
-          const long cnt = std::min<long>(vk::kLaneBlock, n - b0);
+          const long b0 = blk * lane_block;
+          const long cnt = std::min<long>(lane_block, n - b0);
           auto row = [&](std::int64_t k) { return &series(b0 + k, 0); };
           auto sink = [&](std::int64_t k, const vk::VoxelFit& f) {
             for (int i = 0; i < vk::kNumParams; ++i) params(b0 + k, i) = f.p[i];

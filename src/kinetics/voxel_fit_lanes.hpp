@@ -67,8 +67,12 @@ struct LaneVoxel {
 
 }  // namespace detail
 
-/// Voxels per block of fit_voxels_lanes in fit_kinetics_items (one Kokkos index per block).
-constexpr int kLaneBlock = 128;
+/// Voxels per block of fit_voxels_lanes in fit_kinetics_items (one Kokkos index per block):
+/// large enough that the lanes rarely idle at the end of a block behind one slow voxel (up to
+/// 2 x 800 evaluations), small enough for threads and ranks to balance. Measured on 49,152
+/// phantom voxels (bench_kinetics_fit --lane-block): 32 / 128 / 256 / 512 / 1024 voxels per
+/// block 30.7 / 24.8 / 21.3 / 18.9 / 18.9 us per voxel.
+constexpr int kLaneBlock = 512;
 
 /// Fits voxels 0 .. count-1 of a block with the lanes of simd::Pack and refill: row(k) returns
 /// the k-th voxel's series (n values, times t_min[n] in minutes, ascending, shared by all),
