@@ -623,6 +623,16 @@ KOKKOS_INLINE_FUNCTION void trf_trial(TrfState<N, V>& st, MaskOf<V> m) {
   st.phase = lsel(m, lsplat<V>(trf_phase::kTrial), st.phase);
 }
 
+/// The lanes of m take the evaluated point xe as their iterate, with its J^T J and J^T r.
+template <int N, class V>
+KOKKOS_INLINE_FUNCTION void trf_take_point(TrfState<N, V>& st, MaskOf<V> m, const V* jtj_e, const V* jtr_e) {
+  for (int i = 0; i < N; ++i) {
+    st.x[i] = lsel(m, st.xe[i], st.x[i]);
+    st.jtr[i] = lsel(m, jtr_e[i], st.jtr[i]);
+  }
+  for (int i = 0; i < N * N; ++i) st.jtj[i] = lsel(m, jtj_e[i], st.jtj[i]);
+}
+
 }  // namespace detail
 
 /// One step of every running lane of st: evaluates the problem at xe (`problem(xe, jtj, jtr)`
@@ -647,11 +657,7 @@ KOKKOS_INLINE_FUNCTION bool trf_tick(TrfState<N, V>& st, const Problem& problem,
   M need_trial = lmask<V>(false);
   if (lany(is_start)) {
     // the start point: accepted as it is (non-finite: stop)
-    for (int i = 0; i < N; ++i) {
-      st.x[i] = lsel(is_start, st.xe[i], st.x[i]);
-      st.jtr[i] = lsel(is_start, jtr_e[i], st.jtr[i]);
-    }
-    for (int i = 0; i < N * N; ++i) st.jtj[i] = lsel(is_start, jtj_e[i], st.jtj[i]);
+    trf_take_point<N>(st, is_start, jtj_e, jtr_e);
     st.rss = lsel(is_start, rss_e, st.rss);
     st.cost = lsel(is_start, 0.5 * rss_e, st.cost);
     const M bad = land(is_start, lnot(finite));
@@ -699,11 +705,7 @@ KOKKOS_INLINE_FUNCTION bool trf_tick(TrfState<N, V>& st, const Problem& problem,
     st.alpha = lsel(land(go, delta_new > 0.0), st.alpha * (st.delta / delta_new), st.alpha);
     st.delta = lsel(go, delta_new, st.delta);
     const M accept = land(fin, actual_reduction > 0.0);
-    for (int i = 0; i < N; ++i) {
-      st.x[i] = lsel(accept, st.xe[i], st.x[i]);
-      st.jtr[i] = lsel(accept, jtr_e[i], st.jtr[i]);
-    }
-    for (int i = 0; i < N * N; ++i) st.jtj[i] = lsel(accept, jtj_e[i], st.jtj[i]);
+    trf_take_point<N>(st, accept, jtj_e, jtr_e);
     st.cost = lsel(accept, cost_new, st.cost);
     st.rss = lsel(accept, 2.0 * cost_new, st.rss);
     inner = lor(inner, land(go, lnot(accept)));

@@ -27,13 +27,7 @@ namespace detail {
 /// ProxylProblem: the same bits as fit_voxel, no speed-up of the evaluation. y is given
 /// transposed (y[i][lane], i < n); t, n, the grid test are shared. The call shape of
 /// ProxylLanes (proxyl_lanes.hpp): rss per lane, J^T J (row-major 8 x 8) and J^T r per lane.
-struct ProxylLanesByLane {
-  const double* t;
-  const simd::Pack* y;
-  int n;
-  bool uniform;
-  double dt;
-
+struct ProxylLanesByLane : ProxylLanes {
   simd::Pack operator()(const simd::Pack* p, simd::Pack* jtj, simd::Pack* jtr) const {
     simd::Pack rss{};
     double yl[kMaxTimePoints];
