@@ -63,10 +63,11 @@ struct LaneVoxel {
 
 /// Voxels per block of fit_voxels_lanes in fit_kinetics_items (one Kokkos index per block):
 /// large enough that the lanes rarely idle at the end of a block behind one slow voxel (up to
-/// 2 x 800 evaluations), small enough for threads and ranks to balance. Measured on 49,152
-/// phantom voxels (bench_kinetics_fit --lane-block): 32 / 128 / 256 / 512 / 1024 voxels per
-/// block 30.7 / 24.8 / 21.3 / 18.9 / 18.9 us per voxel.
-constexpr int kLaneBlock = 512;
+/// 2 x 800 evaluations), small enough for threads and ranks to balance (the phantom on 2 ranks:
+/// 36 blocks per rank). Measured on 49,152 phantom voxels (bench_kinetics_fit --lane-block):
+/// busy lanes per tick 89.7 / 93.5 / 95.7 / 96.7 / 97.2 % with 512 / 1024 / 2048 / 4096 /
+/// 49,152 voxels per block; 32 / 128 / 512 voxels per block: 30.7 / 24.8 / 18.9 us per voxel.
+constexpr int kLaneBlock = 2048;
 
 /// Fits voxels 0 .. count-1 of a block with the lanes of simd::Pack and refill: row(k) returns
 /// the k-th voxel's series (n values, times t_min[n] in minutes, ascending, shared by all),
