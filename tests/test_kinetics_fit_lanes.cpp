@@ -23,6 +23,7 @@ namespace {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+#if VOXFLOW_SIMD_LANES
 void expect_same_fit(const vk::VoxelFit& a, const vk::VoxelFit& b, long v) {
   for (int k = 0; k < vk::kNumParams; ++k) {
     EXPECT_TRUE(same_bits(a.p[k], b.p[k])) << "voxel " << v << " p" << k << ": " << a.p[k] << " vs " << b.p[k];
@@ -64,6 +65,8 @@ Sample make_sample(int stride) {
       }
   return s;
 }
+
+#endif
 
 }  // namespace
 
