@@ -23,6 +23,13 @@
 // With the same start, tolerances and an exact Jacobian it follows scipy's iterates (up to
 // rounding and the finite-difference Jacobian scipy's curve_fit uses), so it converges to the
 // same local minimum in the vast majority of cases (docs/kinetics_fit.md).
+//
+// The algorithm is written once, as a state machine per lane generic over the value type V
+// (TrfState, trf_start, trf_tick: one problem evaluation per tick; branches are lane selects,
+// data-dependent loops run while an active lane needs them; lane_math.hpp): V = double is
+// bounded_least_squares (and CUDA/HIP device code), V = simd::Pack fits one problem per lane
+// of a host vector register (voxel_fit_lanes.hpp). Every lane operation is the scalar one, so
+// a lane's result depends on its own problem only.
 #include <cstdint>
 
 #include <Kokkos_Core.hpp>
