@@ -8,6 +8,10 @@
 //   both = the two side by side (dumps and the quality test use the first, trf);
 //   trf-scalar = fit_voxel with the scalar J^T J accumulation (the pre-vector baseline, same
 //   bits); rows = trf-scalar and trf side by side (speed ratio, results compared bit for bit);
+//   lanes = fit_voxels_lanes (the TRF state machine in simd::Pack lanes with refill, blocks of
+//   kLaneBlock voxels, ProxylLanes); lanes-bylane = the same with the scalar problem per lane
+//   (the same bits as trf); simd = trf, lanes-bylane and lanes side by side;
+//   --lane-block N: voxels per block of the lanes solvers (default kLaneBlock);
 //   --repeats: full-phantom timings repeated N times, solvers interleaved, medians printed;
 //   --reuse-baseline: keep DIR/scipy_*.npy from an earlier run with the same sample.
 //   1. generates the phantom in memory (phantom.hpp) and fits every voxel with
@@ -46,6 +50,7 @@
 #include "src/kinetics/phantom.hpp"
 #include "src/kinetics/varpro_fit.hpp"
 #include "src/kinetics/voxel_fit.hpp"
+#include "src/kinetics/voxel_fit_lanes.hpp"
 
 namespace vk = voxflow::kinetics;
 
@@ -123,9 +128,12 @@ struct Options {
   std::cerr << "bench_kinetics_fit: " << msg << "\n"
             << "usage: bench_kinetics_fit [--nx N --ny N --nz N --nt N] [--sample N --dump DIR]"
                " [--sample-only] [--no-baseline] [--python EXE] [--script PATH]"
-               " [--solver varpro|trf|trf-scalar|both|rows] [--repeats N] [--reuse-baseline]\n";
+               " [--solver varpro|trf|trf-scalar|both|rows|lanes|lanes-bylane|simd] [--repeats N] [--reuse-baseline]\n";
   std::exit(2);
 }
+
+// voxels per block of the lanes solvers (--lane-block; the pipeline uses vk::kLaneBlock)
+long g_lane_block = 0;
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -163,12 +171,14 @@ Options parse(int argc, char** argv) {
     else if (arg == "--script") o.script = value();
     else if (arg == "--reuse-baseline") o.reuse_baseline = true;
     else if (arg == "--repeats") o.repeats = static_cast<int>(int_value());
+    else if (arg == "--lane-block") g_lane_block = int_value();
     else if (arg == "--solver") {
       const std::string v = value();
       if (v == "both") o.solvers = {"trf", "varpro"};
       else if (v == "rows") o.solvers = {"trf-scalar", "trf"};
-      else if (v == "varpro" || v == "trf" || v == "trf-scalar") o.solvers = {v};
-      else usage("--solver must be varpro, trf, trf-scalar, both or rows: " + v);
+      else if (v == "simd") o.solvers = {"trf", "lanes-bylane", "lanes"};
+      else if (v == "varpro" || v == "trf" || v == "trf-scalar" || v == "lanes" || v == "lanes-bylane") o.solvers = {v};
+      else usage("--solver must be varpro, trf, trf-scalar, both, rows, lanes, lanes-bylane or simd: " + v);
     }
     else if (arg.rfind("--kokkos", 0) == 0) continue;
     else usage("unknown option " + arg);
@@ -216,6 +226,32 @@ FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>
   View1 rss("rss", n), status("status", n), evals("evals", n);
   Kokkos::fence();
   const auto start = std::chrono::steady_clock::now();
+#if VOXFLOW_SIMD_LANES
+  if (solver == "lanes" || solver == "lanes-bylane") {
+    const bool bylane = solver == "lanes-bylane";
+    const long lane_block = g_lane_block > 0 ? g_lane_block : vk::kLaneBlock;
+    const long nblocks = (n + lane_block - 1) / lane_block;
+    Kokkos::parallel_for(
+        "fit_voxels_lanes", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nblocks), [=](const long blk) {
+          const long b0 = blk * lane_block;
+          const long cnt = std::min<long>(lane_block, n - b0);
+          auto row = [&](std::int64_t k) { return &series(b0 + k, 0); };
+          auto sink = [&](std::int64_t k, const vk::VoxelFit& f) {
+            for (int i = 0; i < vk::kNumParams; ++i) params(b0 + k, i) = f.p[i];
+            rss(b0 + k) = f.rss;
+            status(b0 + k) = static_cast<double>(static_cast<int>(f.status));
+            evals(b0 + k) = f.iterations;
+          };
+          if (bylane) {
+            vk::fit_voxels_lanes<vk::detail::ProxylLanesByLane>(times.data(), nt, cnt, row, sink);
+          } else {
+            vk::fit_voxels_lanes(times.data(), nt, cnt, row, sink);
+          }
+        });
+  } else
+#else
+  if (solver == "lanes" || solver == "lanes-bylane") usage("this build has no SIMD lanes (VOXFLOW_SIMD_LANES 0)");
+#endif
   Kokkos::parallel_for(
       "fit_voxels", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(const long v) {
         const vk::VoxelFit f = varpro ? vk::fit_voxel_varpro(times.data(), &series(v, 0), nt)
@@ -305,7 +341,23 @@ int main(int argc, char** argv) {
                     o.solvers[q].c_str(), nvox, sec, nvox / sec, 1e6 * sec / nvox);
         if (q > 0) std::printf("; speed vs %s: %.2fx", o.solvers[0].c_str(), median(secs[0]) / sec);
         std::printf("\n");
-        if (q > 0 && o.solvers[0].rfind("trf", 0) == 0 && o.solvers[q].rfind("trf", 0) == 0) {
+        if (q > 0 && o.solvers[q] == "lanes") {
+          long close = 0, worse = 0, better = 0;
+          for (long v = 0; v < nvox; ++v) {
+            const double a = fits[0].rss[v], b = fits[q].rss[v];
+            if (std::isnan(a) || std::isnan(b)) {
+              close += std::isnan(a) == std::isnan(b) ? 1 : 0;
+              continue;
+            }
+            close += std::fabs(a - b) <= 1e-9 * a ? 1 : 0;
+            worse += b > a * (1 + 1e-3) ? 1 : 0;
+            better += a > b * (1 + 1e-3) ? 1 : 0;
+          }
+          std::printf("  rss vs %s: within 1e-9 on %.3f %% of the voxels, > 0.1 %% higher on %ld, > 0.1 %% lower on %ld\n",
+                      o.solvers[0].c_str(), 100.0 * close / nvox, worse, better);
+        }
+        if (q > 0 && o.solvers[0].rfind("trf", 0) == 0 &&
+            (o.solvers[q].rfind("trf", 0) == 0 || o.solvers[q] == "lanes-bylane")) {
           const bool same = std::memcmp(fits[0].params.data(), fits[q].params.data(),
                                         fits[0].params.size() * sizeof(double)) == 0 &&
                             std::memcmp(fits[0].rss.data(), fits[q].rss.data(),

@@ -5,6 +5,7 @@
 
 #include "src/core/error.hpp"
 #include "src/kinetics/voxel_fit.hpp"
+#include "src/kinetics/voxel_fit_lanes.hpp"
 
 namespace voxflow::kinetics {
 
@@ -49,6 +50,37 @@ const std::vector<std::string>& status_names() {
   return v;
 }
 
+namespace {
+
+/// The maps of one item from its fit (NaN where the fit failed or a map is undefined).
+KOKKOS_INLINE_FUNCTION void write_fit_maps(const ItemView& results, std::int64_t item, const VoxelFit& f) {
+  const double nan = static_cast<double>(NAN);
+  const double ln2 = 0.69314718055994530942;
+  for (int m = 0; m < kMapCount; ++m) results(item, m) = nan;
+  results(item, kMapStatus) = static_cast<double>(f.status);
+  if (f.status != FitStatus::Ok && f.status != FitStatus::AtBound) return;
+  const double* p = f.p;
+  results(item, kMapA0) = p[0];
+  results(item, kMapA1) = p[1];
+  results(item, kMapA2) = p[2];
+  results(item, kMapKb) = p[3];
+  results(item, kMapKd) = p[4];
+  results(item, kMapKnt) = p[5];
+  results(item, kMapT0) = p[6];
+  results(item, kMapTmax) = p[7];
+  for (int q = 0; q < kNumParams; ++q) results(item, kMapSeA0 + q) = f.se[q];
+  results(item, kMapRSquared) = f.r_squared;
+  results(item, kMapRmse) = f.rmse;
+  results(item, kMapHalfLifeKb) = ln2 / p[3];
+  results(item, kMapHalfLifeKd) = ln2 / p[4];
+  results(item, kMapHalfLifeKnt) = ln2 / p[5];
+  results(item, kMapKbKdRatio) = p[3] / p[4];
+  results(item, kMapEnhancementPct) = p[0] > 0 ? 100.0 * p[1] / p[0] : nan;
+  results(item, kMapNtePct) = p[0] > 0 ? 100.0 * p[2] / p[0] : nan;
+}
+
+}  // namespace
+
 void fit_kinetics_items(const ConstItemView& items, const Kokkos::View<const double*>& t_min,
                         std::int64_t begin, std::int64_t end, const ItemView& results) {
   const int n = static_cast<int>(t_min.extent(0));
@@ -59,34 +91,27 @@ void fit_kinetics_items(const ConstItemView& items, const Kokkos::View<const dou
       results.extent(0) < items.extent(0))
     throw InternalError("fit_kinetics_items: item width or result size does not match");
   if (end <= begin) return;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double ln2 = std::log(2.0);
+#if VOXFLOW_SIMD_LANES
+  // SIMD across voxels: blocks of kLaneBlock items, one Kokkos index per block (threads and
+  // ranks still balance); in a block the lanes of simd::Pack fit the voxels with refill
+  // (voxel_fit_lanes.hpp). A voxel's result does not depend on its block or lane.
+  const std::int64_t nblocks = (end - begin + kLaneBlock - 1) / kLaneBlock;
+  Kokkos::parallel_for(
+      "kinetics_fit_items_lanes", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nblocks),
+      [=](std::int64_t blk) {
+        const std::int64_t b0 = begin + blk * kLaneBlock;
+        const std::int64_t cnt = end - b0 < kLaneBlock ? end - b0 : kLaneBlock;
+        fit_voxels_lanes(
+            t_min.data(), n, cnt, [&](std::int64_t k) { return &items(b0 + k, 0); },
+            [&](std::int64_t k, const VoxelFit& f) { write_fit_maps(results, b0 + k, f); });
+      });
+#else
   Kokkos::parallel_for(
       "kinetics_fit_items", Kokkos::RangePolicy<>(begin, end), KOKKOS_LAMBDA(std::int64_t item) {
-        for (int m = 0; m < kMapCount; ++m) results(item, m) = nan;
         // the times and the item's row are contiguous (1-D view, LayoutRight rows): no copy
-        const VoxelFit f = fit_voxel(t_min.data(), &items(item, 0), n);
-        results(item, kMapStatus) = static_cast<double>(f.status);
-        if (f.status != FitStatus::Ok && f.status != FitStatus::AtBound) return;
-        const double* p = f.p;
-        results(item, kMapA0) = p[0];
-        results(item, kMapA1) = p[1];
-        results(item, kMapA2) = p[2];
-        results(item, kMapKb) = p[3];
-        results(item, kMapKd) = p[4];
-        results(item, kMapKnt) = p[5];
-        results(item, kMapT0) = p[6];
-        results(item, kMapTmax) = p[7];
-        for (int q = 0; q < kNumParams; ++q) results(item, kMapSeA0 + q) = f.se[q];
-        results(item, kMapRSquared) = f.r_squared;
-        results(item, kMapRmse) = f.rmse;
-        results(item, kMapHalfLifeKb) = ln2 / p[3];
-        results(item, kMapHalfLifeKd) = ln2 / p[4];
-        results(item, kMapHalfLifeKnt) = ln2 / p[5];
-        results(item, kMapKbKdRatio) = p[3] / p[4];
-        results(item, kMapEnhancementPct) = p[0] > 0 ? 100.0 * p[1] / p[0] : nan;
-        results(item, kMapNtePct) = p[0] > 0 ? 100.0 * p[2] / p[0] : nan;
+        write_fit_maps(results, item, fit_voxel(t_min.data(), &items(item, 0), n));
       });
+#endif
   Kokkos::fence();
 }
 

@@ -507,30 +507,12 @@ KOKKOS_INLINE_FUNCTION VoxelFit fit_voxel_varpro(const double* t_min, const doub
   for (int i = 0; i < kNumParams; ++i) {
     for (int j = 0; j < kNumParams; ++j) jtj[i * kNumParams + j] = sc[i] * sc[j] * s.ete[i * kNumParams + j];
   }
-  double rss = 0.0, mean = 0.0;
+  double rss = 0.0;
   for (int i = 0; i < n; ++i) {
     const double r = proxyl_model(p, t_min[i]) - y[i];
     rss += r * r;
-    mean += y[i];
   }
-  mean /= n;
-  double sst = 0.0;
-  for (int i = 0; i < n; ++i) sst += (y[i] - mean) * (y[i] - mean);
-  out.rss = rss;
-  out.r_squared = 1.0 - rss / sst;
-  out.rmse = voxflow::kmath::sqrt(rss / n);
-  double inv[kNumParams * kNumParams];
-  spd_inverse<kNumParams>(jtj, inv);
-  const double sigma2 = n > kNumParams ? rss / (n - kNumParams) : static_cast<double>(NAN);
-  bool at_bound = false;
-  for (int i = 0; i < kNumParams; ++i) {
-    out.p[i] = p[i];
-    const double var = sigma2 * inv[i * kNumParams + i];
-    out.se[i] = var >= 0.0 ? voxflow::kmath::sqrt(var) : static_cast<double>(NAN);
-    const double tol = 1e-6 * (b.hi[i] - b.lo[i]);
-    if (p[i] - b.lo[i] <= tol || b.hi[i] - p[i] <= tol) at_bound = true;
-  }
-  out.status = at_bound ? FitStatus::AtBound : FitStatus::Ok;
+  finish_voxel_fit(true, p, rss, jtj, y, n, b, out);
   return out;
 }
 

@@ -443,6 +443,73 @@ KOKKOS_INLINE_FUNCTION double model_range(const double* p, const double* t, int 
 /// tries the second start.
 constexpr double kSecondStartSnr = 5.0;
 
+/// The set-up of one voxel's fit shared by fit_voxel and the lane driver (voxel_fit_lanes.hpp):
+/// checks the series (n in [kMinTimePoints, kMaxTimePoints], finite, not flat, max > 0), the
+/// original's bounds and its first start. Returns false with out's status (TooFewPoints or
+/// FitFailed, NaN everywhere) when the voxel is not fitted; out.iterations = 0.
+KOKKOS_INLINE_FUNCTION bool prepare_voxel_fit(const double* t_min, const double* y, int n, FitBounds& b,
+                                              double* p_first, VoxelFit& out) {
+  out.iterations = 0;
+  if (n < kMinTimePoints) {
+    detail::fill_failed(out, FitStatus::TooFewPoints);
+    return false;
+  }
+  if (n > kMaxTimePoints || !proxyl_bounds(t_min, y, n, b)) {
+    detail::fill_failed(out, FitStatus::FitFailed);
+    return false;
+  }
+  proxyl_initial_guess(t_min, y, n, b, p_first);
+  return true;
+}
+
+/// Whether fit_voxel tries the second start after the first attempt (converged: ok; its
+/// parameters p): when it did not converge, or when the fitted curve's range over the samples is
+/// >= kSecondStartSnr times the robust noise level of y (docs/kinetics_fit.md).
+KOKKOS_INLINE_FUNCTION bool wants_second_start(bool ok, const double* p, const double* t_min,
+                                               const double* y, int n) {
+  if (!ok) return true;
+  const double sigma = detail::robust_noise_sigma(y, n);
+  const double range = detail::model_range(p, t_min, n);
+  return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+}
+
+/// Whether an attempt's result counts as converged (scipy's success and a finite rss).
+KOKKOS_INLINE_FUNCTION bool attempt_ok(LsqStatus status, double rss) {
+  return lsq_converged(status) && voxflow::kmath::isfinite(rss);
+}
+
+/// Fills out from the kept attempt (converged: ok; parameters p, rss, J^T J at p): NaN and
+/// FitFailed when !ok; else rss, r_squared, rmse, se (curve_fit's pcov) and Ok / AtBound.
+/// out.iterations is left as it is.
+KOKKOS_INLINE_FUNCTION void finish_voxel_fit(bool ok, const double* p, double rss, const double* jtj,
+                                             const double* y, int n, const FitBounds& b, VoxelFit& out) {
+  if (!ok) {
+    detail::fill_failed(out, FitStatus::FitFailed);
+    return;
+  }
+  double mean = 0.0;
+  for (int s = 0; s < n; ++s) mean += y[s];
+  mean /= n;
+  double sst = 0.0;
+  for (int s = 0; s < n; ++s) sst += (y[s] - mean) * (y[s] - mean);
+
+  out.rss = rss;
+  out.r_squared = 1.0 - rss / sst;
+  out.rmse = voxflow::kmath::sqrt(rss / n);
+  double inv[kNumParams * kNumParams];
+  spd_inverse<kNumParams>(jtj, inv);
+  const double sigma2 = n > kNumParams ? rss / (n - kNumParams) : static_cast<double>(NAN);
+  bool at_bound = false;
+  for (int i = 0; i < kNumParams; ++i) {
+    out.p[i] = p[i];
+    const double var = sigma2 * inv[i * kNumParams + i];
+    out.se[i] = var >= 0.0 ? voxflow::kmath::sqrt(var) : static_cast<double>(NAN);
+    const double tol = 1e-6 * (b.hi[i] - b.lo[i]);
+    if (p[i] - b.lo[i] <= tol || b.hi[i] - p[i] <= tol) at_bound = true;
+  }
+  out.status = at_bound ? FitStatus::AtBound : FitStatus::Ok;
+}
+
 /// Fits the extended PROXYL model to one voxel: t_min[n] times in minutes (ascending), y[n]
 /// signal values (any units). The original's bounds and start values (fit_bounds.hpp), solved
 /// with scipy's Trust Region Reflective algorithm (bounded_lm.hpp); a second start
@@ -454,80 +521,40 @@ constexpr double kSecondStartSnr = 5.0;
 /// else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
 /// vector_rows = false selects the scalar accumulation of J^T J (ProxylProblem::vector_rows):
 /// the same bits, slower; for the benchmark's side-by-side baseline and the tests.
+/// voxel_fit_lanes.hpp runs the same steps for several voxels in the lanes of a vector register.
 KOKKOS_INLINE_FUNCTION VoxelFit fit_voxel(const double* t_min, const double* y, int n,
                                           bool vector_rows = true) {
   VoxelFit out;
-  out.iterations = 0;
-  if (n < kMinTimePoints) {
-    detail::fill_failed(out, FitStatus::TooFewPoints);
-    return out;
-  }
   FitBounds b;
-  if (n > kMaxTimePoints || !proxyl_bounds(t_min, y, n, b)) {
-    detail::fill_failed(out, FitStatus::FitFailed);
-    return out;
-  }
+  double p_first[kNumParams];
+  if (!prepare_voxel_fit(t_min, y, n, b, p_first, out)) return out;
   ProxylProblem problem = make_proxyl_problem(t_min, y, n);
   problem.vector_rows = vector_rows;
   const LsqOptions opt;
 
-  double p_first[kNumParams];
-  proxyl_initial_guess(t_min, y, n, b, p_first);
   double best_p[kNumParams];
   for (int i = 0; i < kNumParams; ++i) best_p[i] = p_first[i];
   LsqResult<kNumParams> best = bounded_least_squares<kNumParams>(problem, best_p, b.lo, b.hi, opt);
   out.iterations += best.nfev;
-  bool best_ok = lsq_converged(best.status) && voxflow::kmath::isfinite(best.rss);
+  bool best_ok = attempt_ok(best.status, best.rss);
 
   // Second start (voxflow's fallback, docs/kinetics_fit.md): when the first attempt did not
-  // converge, or when the fitted curve carries a measurable bolus (its range over the samples
-  // >= kSecondStartSnr times the robust noise level), try proxyl_fallback_guess() as well and
-  // keep the better converged fit. Below that signal-to-noise ratio the kinetics are not
-  // identifiable and a second local minimum would only fit the noise better.
-  bool try_second = !best_ok;
-  if (best_ok) {
-    const double sigma = detail::robust_noise_sigma(y, n);
-    const double range = detail::model_range(best_p, t_min, n);
-    try_second = !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
-  }
-  if (try_second) {
+  // converge, or when the fitted curve carries a measurable bolus, try proxyl_fallback_guess()
+  // as well and keep the better converged fit. Below that signal-to-noise ratio the kinetics
+  // are not identifiable and a second local minimum would only fit the noise better.
+  if (wants_second_start(best_ok, best_p, t_min, y, n)) {
     double p2[kNumParams];
     proxyl_fallback_guess(t_min, n, b, p_first, p2);
     LsqResult<kNumParams> r2 = bounded_least_squares<kNumParams>(problem, p2, b.lo, b.hi, opt);
     out.iterations += r2.nfev;
-    const bool ok2 = lsq_converged(r2.status) && voxflow::kmath::isfinite(r2.rss);
+    const bool ok2 = attempt_ok(r2.status, r2.rss);
     if (ok2 && (!best_ok || r2.rss < best.rss)) {
       best = r2;
       for (int i = 0; i < kNumParams; ++i) best_p[i] = p2[i];
       best_ok = true;
     }
   }
-  if (!best_ok) {
-    detail::fill_failed(out, FitStatus::FitFailed);
-    return out;
-  }
-
-  double mean = 0.0;
-  for (int s = 0; s < n; ++s) mean += y[s];
-  mean /= n;
-  double sst = 0.0;
-  for (int s = 0; s < n; ++s) sst += (y[s] - mean) * (y[s] - mean);
-
-  out.rss = best.rss;
-  out.r_squared = 1.0 - best.rss / sst;
-  out.rmse = voxflow::kmath::sqrt(best.rss / n);
-  double inv[kNumParams * kNumParams];
-  spd_inverse<kNumParams>(best.jtj, inv);
-  const double sigma2 = n > kNumParams ? best.rss / (n - kNumParams) : static_cast<double>(NAN);
-  bool at_bound = false;
-  for (int i = 0; i < kNumParams; ++i) {
-    out.p[i] = best_p[i];
-    const double var = sigma2 * inv[i * kNumParams + i];
-    out.se[i] = var >= 0.0 ? voxflow::kmath::sqrt(var) : static_cast<double>(NAN);
-    const double tol = 1e-6 * (b.hi[i] - b.lo[i]);
-    if (best_p[i] - b.lo[i] <= tol || b.hi[i] - best_p[i] <= tol) at_bound = true;
-  }
-  out.status = at_bound ? FitStatus::AtBound : FitStatus::Ok;
+  finish_voxel_fit(best_ok, best_p, best.rss, best.jtj, y, n, b, out);
   return out;
 }
 
