@@ -74,6 +74,20 @@ inline Pack sqrt(Pack a) {
 #endif
 }
 
+/// Lane-wise a * b + c with one rounding (fused multiply-add) where the CPU has FMA, else
+/// a * b + c with two roundings. Either way a lane's result depends on its own inputs only.
+inline Pack fma(Pack a, Pack b, Pack c) {
+#if defined(__AVX512F__)
+  return __builtin_bit_cast(Pack, _mm512_fmadd_pd(__builtin_bit_cast(__m512d, a), __builtin_bit_cast(__m512d, b),
+                                                  __builtin_bit_cast(__m512d, c)));
+#elif defined(__FMA__)
+  return __builtin_bit_cast(Pack, _mm256_fmadd_pd(__builtin_bit_cast(__m256d, a), __builtin_bit_cast(__m256d, b),
+                                                  __builtin_bit_cast(__m256d, c)));
+#else
+  return a * b + c;
+#endif
+}
+
 /// Lane-wise "x is finite" (not NaN, not +-inf).
 inline Mask isfinite(Pack x) { return abs(x) <= 1.7976931348623157e308; }
 
