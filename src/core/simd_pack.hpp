@@ -68,7 +68,10 @@ inline Pack abs(Pack a) { return __builtin_bit_cast(Pack, __builtin_bit_cast(Mas
 /// Lane-wise correctly rounded square root (the IEEE operation; NaN for a < 0).
 inline Pack sqrt(Pack a) {
 #if defined(__AVX512F__)
-  return __builtin_bit_cast(Pack, _mm512_sqrt_pd(__builtin_bit_cast(__m512d, a)));
+  // the masked builtin with a as the pass-through (the _mm512_sqrt_pd wrapper passes an
+  // undefined vector there, which GCC 12 reports as uninitialised wherever it is inlined)
+  const __m512d v = __builtin_bit_cast(__m512d, a);
+  return __builtin_bit_cast(Pack, __builtin_ia32_sqrtpd512_mask(v, v, static_cast<__mmask8>(-1), _MM_FROUND_CUR_DIRECTION));
 #else
   return __builtin_bit_cast(Pack, _mm256_sqrt_pd(__builtin_bit_cast(__m256d, a)));
 #endif

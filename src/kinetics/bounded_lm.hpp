@@ -168,7 +168,14 @@ KOKKOS_INLINE_FUNCTION MaskOf<V> ldlt(const V* h, V alpha, V* l, V* dg) {
       d -= l[j * N + k] * w[k];
     }
     ok = land(ok, land(d > 1e-13 * ref, ref > 0.0));
-    if (!lany(ok)) return ok;
+    if (!lany(ok)) {
+      // no lane can use the factor; the rest is defined anyway (callers read it under masks)
+      for (int jj = j; jj < N; ++jj) {
+        dg[jj] = lsplat<V>(1.0);
+        for (int i = jj + 1; i < N; ++i) l[i * N + jj] = lsplat<V>(0.0);
+      }
+      return ok;
+    }
     dg[j] = d;
     const V inv = 1.0 / d;
     VOXFLOW_KINETICS_UNROLL
