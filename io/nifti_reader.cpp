@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <deque>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -445,9 +446,10 @@ std::vector<long long> plane_ranges(const Slab& slab, int halo, const Comm& comm
 }
 
 /// The streamed read of a one-stream .nii.gz: rank 0 inflates the stream once, from the first to
-/// the last voxel byte, in pieces of whole planes (about 4 MiB), converts its own planes and sends
-/// every other rank the raw bytes of the planes it reads, in (t, z) order; a receiver converts each
-/// message into its volume as it arrives (memory: one piece). When rank 0 fails (a truncated or
+/// the last voxel byte, in pieces of whole planes (about 4 MiB), converts its own planes and
+/// collects every other rank's raw planes in (t, z) order, sending them (MPI_Isend) whenever 4 MiB
+/// (at least one plane) have gathered and at the end; at most 64 MiB are in flight. A receiver
+/// converts each message into its volume as it arrives (memory: its slab plus one message). When rank 0 fails (a truncated or
 /// corrupt stream), it sends every rank still waiting a kTagFailed message and the final agreement
 /// gives every rank its verdict; receivers always receive until their planes are complete or the
 /// failure message came, so no rank waits for a message that never comes. Collective.
@@ -468,6 +470,41 @@ void stream_planes_from_root(const Header& h, const Slab& slab, int halo, const 
   if (rank == 0) {
     std::vector<unsigned char> raw;
     std::vector<float> vals;
+    // each rank's planes are collected (across volumes t) up to `flush` bytes and sent without
+    // waiting (MPI_Isend): few messages, and rank 0 goes on inflating while they travel
+    const std::int64_t flush = std::max<std::int64_t>(plane_bytes, std::int64_t{4} << 20);
+    const std::int64_t max_in_flight = std::max<std::int64_t>(2 * flush, std::int64_t{64} << 20);
+    std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(size));
+    struct InFlight {
+      MPI_Request req;
+      std::vector<unsigned char> buf;
+    };
+    std::deque<InFlight> flying;
+    std::int64_t flying_bytes = 0;
+    auto reap = [&](bool all) {  // completes finished sends (all of them when `all`)
+      while (!flying.empty()) {
+        int done = 0;
+        if (all || flying_bytes > max_in_flight) {
+          MPI_Wait(&flying.front().req, MPI_STATUS_IGNORE);
+          done = 1;
+        } else {
+          MPI_Test(&flying.front().req, &done, MPI_STATUS_IGNORE);
+        }
+        if (!done) break;
+        flying_bytes -= static_cast<std::int64_t>(flying.front().buf.size());
+        flying.pop_front();
+      }
+    };
+    auto send = [&](int r) {
+      std::vector<unsigned char>& o = out[static_cast<std::size_t>(r)];
+      if (o.empty()) return;
+      flying.push_back(InFlight{MPI_REQUEST_NULL, std::move(o)});
+      o = std::vector<unsigned char>();
+      InFlight& f = flying.back();
+      flying_bytes += static_cast<std::int64_t>(f.buf.size());
+      MPI_Isend(f.buf.data(), static_cast<int>(f.buf.size()), MPI_BYTE, r, kTagPlanes, comm.comm, &f.req);
+      reap(false);
+    };
     // every rank with planes waits for messages until its planes are complete
     std::vector<char> waiting(static_cast<std::size_t>(size), 0);
     for (int r = 1; r < size; ++r) waiting[static_cast<std::size_t>(r)] = ranges[2 * r + 1] > ranges[2 * r] && g.nt > 0;
@@ -481,7 +518,7 @@ void stream_planes_from_root(const Header& h, const Slab& slab, int halo, const 
         for (std::int64_t z = 0; z < g.nz(); z += piece) {
           const std::int64_t np = std::min(piece, g.nz() - z);
           const std::int64_t bytes = np * plane_bytes;
-          raw.resize(static_cast<std::size_t>(bytes));
+          raw.resize(static_cast<size_t>(bytes));
           const size_t n = znzread(raw.data(), 1, static_cast<size_t>(bytes), f.get());
           if (n == static_cast<size_t>(-1))
             throw InputError(h.data_path + ": truncated or corrupt compressed data at plane z=" + std::to_string(z) +
@@ -493,18 +530,30 @@ void stream_planes_from_root(const Header& h, const Slab& slab, int halo, const 
           for (int r = 1; r < size; ++r) {  // the raw planes of [z, z + np) that rank r reads
             const std::int64_t a = std::max<std::int64_t>(z, ranges[2 * r]), b = std::min<std::int64_t>(z + np, ranges[2 * r + 1]);
             if (a >= b) continue;
-            MPI_Send(raw.data() + (a - z) * plane_bytes, static_cast<int>((b - a) * plane_bytes), MPI_BYTE, r, kTagPlanes,
-                     comm.comm);
-            if (t == g.nt - 1 && b == ranges[2 * r + 1]) waiting[static_cast<std::size_t>(r)] = 0;
+            std::vector<unsigned char>& o = out[static_cast<std::size_t>(r)];
+            o.insert(o.end(), raw.begin() + (a - z) * plane_bytes, raw.begin() + (b - z) * plane_bytes);
+            const bool last = t == g.nt - 1 && b == ranges[2 * r + 1];
+            if (last || static_cast<std::int64_t>(o.size()) >= flush) send(r);
+            if (last) waiting[static_cast<std::size_t>(r)] = 0;
           }
           const std::int64_t a = std::max<std::int64_t>(z, ranges[0]), b = std::min<std::int64_t>(z + np, ranges[1]);
           if (a < b) convert_to(a, t, b - a, raw.data() + (a - z) * plane_bytes, vals);
+          reap(false);
         }
+      // one byte past the voxels: zlib checks the stream's CRC-32 and length where it ends, so a
+      // corrupt stream that still inflated is found here (-1); end of file or more bytes are fine
+      unsigned char past = 0;
+      if (znzread(&past, 1, 1, f.get()) == static_cast<size_t>(-1))
+        throw InputError(h.data_path + ": corrupt compressed NIfTI data (gzip CRC-32 or length check failed)");
     } catch (...) {
       err = std::current_exception();
       for (int r = 1; r < size; ++r)
-        if (waiting[static_cast<std::size_t>(r)]) MPI_Send(nullptr, 0, MPI_BYTE, r, kTagFailed, comm.comm);
+        if (waiting[static_cast<std::size_t>(r)]) {
+          send(r);  // what was collected, then the failure (messages of one sender arrive in order)
+          MPI_Send(nullptr, 0, MPI_BYTE, r, kTagFailed, comm.comm);
+        }
     }
+    reap(true);
   } else {
     const std::int64_t za = ranges[2 * rank], zb = ranges[2 * rank + 1];
     std::vector<unsigned char> raw;
@@ -521,20 +570,31 @@ void stream_planes_from_root(const Header& h, const Slab& slab, int halo, const 
       }
       raw.resize(static_cast<std::size_t>(count));
       MPI_Recv(raw.data(), count, MPI_BYTE, 0, kTagPlanes, comm.comm, MPI_STATUS_IGNORE);
-      const std::int64_t np = count / plane_bytes;
-      if (!err) {
-        try {
-          if (np < 1 || np * plane_bytes != count || z + np > zb)
-            throw InternalError(h.data_path + ": streamed read: unexpected message of " + std::to_string(count) + " bytes");
-          convert_to(z, t, np, raw.data(), vals);
-        } catch (...) {
-          err = std::current_exception();
-        }
+      // the message holds whole planes of this rank's range, in (t, z) order, across volumes
+      std::int64_t left = count / plane_bytes;
+      if (left < 1 || left * plane_bytes != count) {
+        if (!err)
+          err = std::make_exception_ptr(InternalError(h.data_path + ": streamed read: unexpected message of " +
+                                                      std::to_string(count) + " bytes"));
+        left = std::max<std::int64_t>(left, 1);
       }
-      z += std::max<std::int64_t>(np, 1);
-      if (z >= zb) {
-        z = za;
-        ++t;
+      unsigned char* at = raw.data();
+      while (left > 0 && t < g.nt) {
+        const std::int64_t np = std::min(left, zb - z);
+        if (!err) {
+          try {
+            convert_to(z, t, np, at, vals);
+          } catch (...) {
+            err = std::current_exception();
+          }
+        }
+        at += np * plane_bytes;
+        left -= np;
+        z += np;
+        if (z >= zb) {
+          z = za;
+          ++t;
+        }
       }
     }
   }
