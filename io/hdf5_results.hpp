@@ -39,10 +39,24 @@ namespace voxflow::io {
 ///    throw and none is left waiting: the (lowest) failing rank throws the error named below,
 ///    every other rank a PeerFailure with the same exit code (one error line per failure).
 ///    Checks of the path (folder missing or not writable) are made by rank 0.
+/// How an H5ResultWriter writes its file (the file is the same either way).
+///  Parallel      every rank opens the file (MPI-IO driver) and writes its hyperslab collectively
+///                (HDF5 deflates the chunks each rank writes). Checkpoints use it: nothing is
+///                gathered.
+///  ChunksToRoot  rank 0 alone holds the file (HDF5's serial driver). write_map: every rank
+///                deflates its own planes as the dataset's chunks (zlib, the bytes HDF5's deflate
+///                filter stores) and sends them to rank 0, one rank after another, which stores
+///                them with H5Dwrite_chunk; write_rows gathers the rows on rank 0. The deflate
+///                runs on all ranks at once as in Parallel, but a map costs two messages per rank
+///                instead of HDF5's collective metadata and MPI-IO exchanges (about ten
+///                synchronisations per map in 1.10), which dominated the write on ranks sharing
+///                cores. Rank 0 holds one rank's compressed slab at a time. Result maps use it.
+enum class H5WriteMode { Parallel, ChunksToRoot };
+
 class H5ResultWriter {
  public:
   H5ResultWriter(const std::string& path, const Grid& grid, const Comm& comm, const std::string& command_line,
-                 const std::string& configuration);
+                 const std::string& configuration, H5WriteMode mode = H5WriteMode::Parallel);
   /// Collective. Closes and removes the temporary file if commit() was not called; never throws.
   ~H5ResultWriter();
   H5ResultWriter(const H5ResultWriter&) = delete;
@@ -78,6 +92,8 @@ class H5ResultWriter {
 
  private:
   struct Impl;
+  static void write_map_chunks_to_root(Impl& im, const std::string& name, const std::string& units, const float* owned,
+                                       const Slab& s);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -66,4 +66,12 @@ Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& sla
   throw InputError(path + ": an HDF5 file is not an image series input here");
 }
 
+Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
+                       const DicomReadOptions& dicom, const Comm& comm) {
+  if (fmt == ImageFormat::Nifti) return read_nifti_4d(path, slab, halo, comm);
+  Volume4D v;
+  collective_check(comm, [&] { v = read_image_4d(path, fmt, slab, halo, dicom); });
+  return v;
+}
+
 }  // namespace voxflow::io

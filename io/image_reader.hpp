@@ -5,6 +5,7 @@
 #include "io/dicom_reader.hpp"
 #include "io/image_info.hpp"
 #include "src/core/distributed_volume.hpp"
+#include "src/core/mpi_context.hpp"
 
 namespace voxflow::io {
 
@@ -22,5 +23,11 @@ ImageInfo read_image_info(const std::string& path, ImageFormat fmt, const DicomR
 /// The rank's slab (+ halo planes) of a NIfTI or DICOM series as [x, y, z, t] float32.
 Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
                        const DicomReadOptions& dicom = {});
+
+/// Collective form (call it on every rank, outside any collective_check; failures are agreed on
+/// inside): NIfTI through the collective read_nifti_4d (a one-stream .nii.gz is inflated once, by
+/// rank 0, and streamed to the ranks), DICOM as above on every rank.
+Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
+                       const DicomReadOptions& dicom, const Comm& comm);
 
 }  // namespace voxflow::io

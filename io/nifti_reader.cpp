@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <deque>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -25,6 +26,8 @@
 
 #include "io/gzip_index.hpp"
 #include "src/core/error.hpp"
+
+#include <mpi.h>
 
 namespace voxflow::io {
 namespace {
@@ -420,6 +423,246 @@ Volume3D read_nifti_3d(const std::string& path, const Slab& slab, int halo) {
   const std::int64_t plane = h.info.grid.plane_size();
   const auto [za, zb] = planes_to_read(slab, halo);
   read_planes(h, za, zb, [&](std::int64_t z, std::int64_t, std::int64_t np, const float* v) {
+    const std::int64_t base = vol.layout.index(0, 0, slab.to_local(z));
+    for (std::int64_t p = 0; p < np * plane; ++p) host(base + p) = v[p];
+  });
+  Kokkos::deep_copy(vol.data, host);
+  return vol;
+}
+
+
+namespace {
+
+constexpr int kTagPlanes = 7401;  // a message of whole planes for the receiver's next (z, t)
+constexpr int kTagFailed = 7402;  // rank 0 failed: no more planes come
+
+/// Global plane range [za, zb) every rank reads (its slab plus halo), on every rank.
+std::vector<long long> plane_ranges(const Slab& slab, int halo, const Comm& comm) {
+  const auto [za, zb] = planes_to_read(slab, halo);
+  long long mine[2] = {static_cast<long long>(za), static_cast<long long>(zb)};
+  std::vector<long long> all(2 * static_cast<std::size_t>(comm.size()));
+  MPI_Allgather(mine, 2, MPI_LONG_LONG, all.data(), 2, MPI_LONG_LONG, comm.comm);
+  return all;
+}
+
+/// The streamed read of a one-stream .nii.gz: rank 0 inflates the stream once, from the first to
+/// the last voxel byte, in pieces of whole planes (about 4 MiB), converts its own planes and
+/// collects every other rank's raw planes in (t, z) order, sending them (MPI_Isend) whenever 4 MiB
+/// (at least one plane) have gathered and at the end; at most 64 MiB are in flight. A receiver
+/// converts each message into its volume as it arrives (memory: its slab plus one message). When rank 0 fails (a truncated or
+/// corrupt stream), it sends every rank still waiting a kTagFailed message and the final agreement
+/// gives every rank its verdict; receivers always receive until their planes are complete or the
+/// failure message came, so no rank waits for a message that never comes. Collective.
+template <class Sink>
+void stream_planes_from_root(const Header& h, const Slab& slab, int halo, const Comm& comm, Sink&& sink) {
+  const Grid& g = h.info.grid;
+  const std::int64_t plane = g.plane_size();
+  const std::int64_t plane_bytes = plane * h.nbyper;
+  const std::vector<long long> ranges = plane_ranges(slab, halo, comm);
+  const int rank = comm.rank(), size = comm.size();
+  std::exception_ptr err;
+  auto convert_to = [&](std::int64_t z, std::int64_t t, std::int64_t np, unsigned char* raw, std::vector<float>& vals) {
+    if (h.swap) nifti_swap_Nbytes(np * plane, h.nbyper, raw);
+    vals.resize(static_cast<std::size_t>(np * plane));
+    convert(h, raw, np * plane, vals.data());
+    sink(z, t, np, vals.data());
+  };
+  if (rank == 0) {
+    std::vector<unsigned char> raw;
+    std::vector<float> vals;
+    // each rank's planes are collected (across volumes t) up to `flush` bytes and sent without
+    // waiting (MPI_Isend): few messages, and rank 0 goes on inflating while they travel
+    const std::int64_t flush = std::max<std::int64_t>(plane_bytes, std::int64_t{4} << 20);
+    const std::int64_t max_in_flight = std::max<std::int64_t>(2 * flush, std::int64_t{64} << 20);
+    std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(size));
+    struct InFlight {
+      MPI_Request req;
+      std::vector<unsigned char> buf;
+    };
+    std::deque<InFlight> flying;
+    std::int64_t flying_bytes = 0;
+    auto reap = [&](bool all) {  // completes finished sends (all of them when `all`)
+      while (!flying.empty()) {
+        int done = 0;
+        if (all || flying_bytes > max_in_flight) {
+          MPI_Wait(&flying.front().req, MPI_STATUS_IGNORE);
+          done = 1;
+        } else {
+          MPI_Test(&flying.front().req, &done, MPI_STATUS_IGNORE);
+        }
+        if (!done) break;
+        flying_bytes -= static_cast<std::int64_t>(flying.front().buf.size());
+        flying.pop_front();
+      }
+    };
+    auto send = [&](int r) {
+      std::vector<unsigned char>& o = out[static_cast<std::size_t>(r)];
+      if (o.empty()) return;
+      flying.push_back(InFlight{MPI_REQUEST_NULL, std::move(o)});
+      o = std::vector<unsigned char>();
+      InFlight& f = flying.back();
+      flying_bytes += static_cast<std::int64_t>(f.buf.size());
+      MPI_Isend(f.buf.data(), static_cast<int>(f.buf.size()), MPI_BYTE, r, kTagPlanes, comm.comm, &f.req);
+      reap(false);
+    };
+    // every rank with planes waits for messages until its planes are complete
+    std::vector<char> waiting(static_cast<std::size_t>(size), 0);
+    for (int r = 1; r < size; ++r) waiting[static_cast<std::size_t>(r)] = ranges[2 * r + 1] > ranges[2 * r] && g.nt > 0;
+    try {
+      Znz f(h.data_path, true);
+      if (!f.ok()) throw InputError(h.data_path + ": cannot open NIfTI file (" + errno_text() + ")");
+      if (znzseek(f.get(), static_cast<znz_off_t>(h.data_offset), SEEK_SET) < 0)
+        throw InputError(h.data_path + ": truncated NIfTI file (no voxel data after the header)");
+      const std::int64_t piece = std::max<std::int64_t>(1, (std::int64_t{4} << 20) / std::max<std::int64_t>(1, plane_bytes));
+      for (std::int64_t t = 0; t < g.nt; ++t)
+        for (std::int64_t z = 0; z < g.nz(); z += piece) {
+          const std::int64_t np = std::min(piece, g.nz() - z);
+          const std::int64_t bytes = np * plane_bytes;
+          raw.resize(static_cast<size_t>(bytes));
+          const size_t n = znzread(raw.data(), 1, static_cast<size_t>(bytes), f.get());
+          if (n == static_cast<size_t>(-1))
+            throw InputError(h.data_path + ": truncated or corrupt compressed data at plane z=" + std::to_string(z) +
+                             " of volume t=" + std::to_string(t));
+          if (n != static_cast<size_t>(bytes))
+            throw InputError(h.data_path + ": truncated NIfTI file: voxel data ends before plane z=" +
+                             std::to_string(z + static_cast<std::int64_t>(n) / plane_bytes) + " of volume t=" +
+                             std::to_string(t) + " (file shorter than its header says)");
+          for (int r = 1; r < size; ++r) {  // the raw planes of [z, z + np) that rank r reads
+            const std::int64_t a = std::max<std::int64_t>(z, ranges[2 * r]), b = std::min<std::int64_t>(z + np, ranges[2 * r + 1]);
+            if (a >= b) continue;
+            std::vector<unsigned char>& o = out[static_cast<std::size_t>(r)];
+            o.insert(o.end(), raw.begin() + (a - z) * plane_bytes, raw.begin() + (b - z) * plane_bytes);
+            const bool last = t == g.nt - 1 && b == ranges[2 * r + 1];
+            if (last || static_cast<std::int64_t>(o.size()) >= flush) send(r);
+            if (last) waiting[static_cast<std::size_t>(r)] = 0;
+          }
+          const std::int64_t a = std::max<std::int64_t>(z, ranges[0]), b = std::min<std::int64_t>(z + np, ranges[1]);
+          if (a < b) convert_to(a, t, b - a, raw.data() + (a - z) * plane_bytes, vals);
+          reap(false);
+        }
+      // one byte past the voxels: zlib checks the stream's CRC-32 and length where it ends, so a
+      // corrupt stream that still inflated is found here (-1); end of file or more bytes are fine
+      unsigned char past = 0;
+      if (znzread(&past, 1, 1, f.get()) == static_cast<size_t>(-1))
+        throw InputError(h.data_path + ": corrupt compressed NIfTI data (gzip CRC-32 or length check failed)");
+    } catch (...) {
+      err = std::current_exception();
+      for (int r = 1; r < size; ++r)
+        if (waiting[static_cast<std::size_t>(r)]) {
+          send(r);  // what was collected, then the failure (messages of one sender arrive in order)
+          MPI_Send(nullptr, 0, MPI_BYTE, r, kTagFailed, comm.comm);
+        }
+    }
+    reap(true);
+  } else {
+    const std::int64_t za = ranges[2 * rank], zb = ranges[2 * rank + 1];
+    std::vector<unsigned char> raw;
+    std::vector<float> vals;
+    std::int64_t z = za, t = 0;
+    while (za < zb && t < g.nt) {
+      MPI_Status st;
+      MPI_Probe(0, MPI_ANY_TAG, comm.comm, &st);
+      int count = 0;
+      MPI_Get_count(&st, MPI_BYTE, &count);
+      if (st.MPI_TAG == kTagFailed) {
+        MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagFailed, comm.comm, MPI_STATUS_IGNORE);
+        break;  // rank 0 reports the failure in the agreement below
+      }
+      raw.resize(static_cast<std::size_t>(count));
+      MPI_Recv(raw.data(), count, MPI_BYTE, 0, kTagPlanes, comm.comm, MPI_STATUS_IGNORE);
+      // the message holds whole planes of this rank's range, in (t, z) order, across volumes
+      std::int64_t left = count / plane_bytes;
+      if (left < 1 || left * plane_bytes != count) {
+        if (!err)
+          err = std::make_exception_ptr(InternalError(h.data_path + ": streamed read: unexpected message of " +
+                                                      std::to_string(count) + " bytes"));
+        left = std::max<std::int64_t>(left, 1);
+      }
+      unsigned char* at = raw.data();
+      while (left > 0 && t < g.nt) {
+        const std::int64_t np = std::min(left, zb - z);
+        if (!err) {
+          try {
+            convert_to(z, t, np, at, vals);
+          } catch (...) {
+            err = std::current_exception();
+          }
+        }
+        at += np * plane_bytes;
+        left -= np;
+        z += np;
+        if (z >= zb) {
+          z = za;
+          ++t;
+        }
+      }
+    }
+  }
+  collective_check(comm, [&] {
+    if (err) std::rethrow_exception(err);
+  });
+}
+
+/// The header on every rank (agreed), and whether the data is one gzip stream that rank 0 should
+/// stream to the others (every rank must agree on that too).
+Header agreed_header(const std::string& path, const Slab& slab, int halo, const Comm& comm, const char* who,
+                     bool& stream) {
+  Header h;
+  bool mine = false;
+  collective_check(comm, [&] {
+    h = read_header(path);
+    check_slab(h, slab, halo, who);
+    const std::int64_t plane_bytes = h.info.grid.plane_size() * h.nbyper;
+    mine = comm.size() > 1 && h.data_gz && plane_bytes <= (std::int64_t{1} << 30) && !GzipIndex::open(h.data_path);
+  });
+  stream = comm.all(mine);
+  return h;
+}
+
+}  // namespace
+
+Volume4D read_nifti_4d(const std::string& path, const Slab& slab, int halo, const Comm& comm) {
+  bool stream = false;
+  Header h = agreed_header(path, slab, halo, comm, "read_nifti_4d", stream);
+  Volume4D vol;
+  if (!stream) {
+    collective_check(comm, [&] { vol = read_nifti_4d(path, slab, halo); });
+    return vol;
+  }
+  decltype(Kokkos::create_mirror_view(vol.data)) host;
+  collective_check(comm, [&] {
+    vol = Volume4D(h.info.grid, slab, halo, "nifti4d");
+    vol.frame_times_s = h.info.frame_times_s;
+    host = Kokkos::create_mirror_view(vol.data);
+    Kokkos::deep_copy(host, 0.0f);  // planes outside the volume stay zero
+  });
+  const std::int64_t plane = h.info.grid.plane_size();
+  stream_planes_from_root(h, slab, halo, comm, [&](std::int64_t z, std::int64_t t, std::int64_t np, const float* v) {
+    for (std::int64_t q = 0; q < np; ++q) {
+      const std::int64_t base = vol.layout.index(0, 0, slab.to_local(z + q));
+      for (std::int64_t p = 0; p < plane; ++p) host(base + p, t) = v[q * plane + p];
+    }
+  });
+  Kokkos::deep_copy(vol.data, host);
+  return vol;
+}
+
+Volume3D read_nifti_3d(const std::string& path, const Slab& slab, int halo, const Comm& comm) {
+  bool stream = false;
+  Header h = agreed_header(path, slab, halo, comm, "read_nifti_3d", stream);
+  Volume3D vol;
+  if (!stream || h.info.grid.nt > 1) {  // a 4D file: read_nifti_3d's own error, on every rank
+    collective_check(comm, [&] { vol = read_nifti_3d(path, slab, halo); });
+    return vol;
+  }
+  decltype(Kokkos::create_mirror_view(vol.data)) host;
+  collective_check(comm, [&] {
+    vol = Volume3D(h.info.grid, slab, halo, "nifti3d");
+    host = Kokkos::create_mirror_view(vol.data);
+    Kokkos::deep_copy(host, 0.0f);
+  });
+  const std::int64_t plane = h.info.grid.plane_size();
+  stream_planes_from_root(h, slab, halo, comm, [&](std::int64_t z, std::int64_t, std::int64_t np, const float* v) {
     const std::int64_t base = vol.layout.index(0, 0, slab.to_local(z));
     for (std::int64_t p = 0; p < np * plane; ++p) host(base + p) = v[p];
   });

@@ -4,6 +4,7 @@
 
 #include "io/image_info.hpp"
 #include "src/core/distributed_volume.hpp"
+#include "src/core/mpi_context.hpp"
 
 namespace voxflow::io {
 
@@ -36,5 +37,17 @@ Volume4D read_nifti_4d(const std::string& path, const Slab& slab, int halo);
 
 /// Same for a 3D volume (a 4D file with nt > 1 is an InputError).
 Volume3D read_nifti_3d(const std::string& path, const Slab& slab, int halo);
+
+/// Collective versions (every rank of comm calls them, outside any collective_check; they agree
+/// on every failure themselves): the same volumes and the same errors as above, on every rank.
+/// A .nii.gz that is one gzip stream (written by nibabel, dcm2niix, gzip: not voxflow's indexed
+/// gzip) is inflated once: rank 0 reads the stream from the first to the last voxel byte in
+/// pieces of whole planes (~4 MiB) and sends each rank the raw planes it reads (MPI point to
+/// point, in (t, z) order; memory per rank: its slab plus one piece), instead of every rank
+/// inflating the stream to its end. A truncated or corrupt stream found by rank 0 reaches the
+/// others as a failure message and then the agreement: every rank throws (rank 0 the InputError,
+/// the others PeerFailure), none waits. Plain files, indexed gzip and 1 rank read as above.
+Volume4D read_nifti_4d(const std::string& path, const Slab& slab, int halo, const Comm& comm);
+Volume3D read_nifti_3d(const std::string& path, const Slab& slab, int halo, const Comm& comm);
 
 }  // namespace voxflow::io

@@ -120,9 +120,10 @@ void set_string(char* dst, size_t cap, const std::string& s) {
   std::memcpy(dst, s.data(), std::min(s.size(), cap - 1));
 }
 
-/// Rank 0: the header of the map. Throws InputError for a bad reference.
-NimPtr build_header(const std::string& path, const NiftiReference& ref, MapType type, const std::string& description,
-                    const std::string& units) {
+/// Rank 0: the header of the map; `refnim` is the reference file's header (read once per call of
+/// write_nifti_maps) or null. Throws InputError for a reference of other dims.
+NimPtr build_header(const std::string& path, const NiftiReference& ref, const nifti_image* refnim, MapType type,
+                    const std::string& description, const std::string& units) {
   const Grid& g = ref.grid;
   const int64_t dims[8] = {3, g.dims[0], g.dims[1], g.dims[2], 1, 1, 1, 1};
   NimPtr nim(nifti_make_new_nim(dims, nifti_datatype(type), 0));
@@ -149,8 +150,8 @@ NimPtr build_header(const std::string& path, const NiftiReference& ref, MapType 
   n.xyz_units = NIFTI_UNITS_MM;
   n.time_units = NIFTI_UNITS_SEC;
 
-  if (!ref.reference_nifti.empty()) {
-    NimPtr r = read_reference_nim(ref.reference_nifti);
+  if (refnim) {
+    const nifti_image* r = refnim;
     if (r->nx != g.dims[0] || r->ny != g.dims[1] || r->nz != g.dims[2])
       throw InputError(ref.reference_nifti + ": reference NIfTI is " + std::to_string(r->nx) + " x " +
                        std::to_string(r->ny) + " x " + std::to_string(r->nz) + " but the map " + path + " is " +
@@ -255,93 +256,153 @@ void write_at(const std::string& tmp, const std::string& path, const unsigned ch
 
 void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiReference& ref, MapType type,
                      const Comm& comm, const std::string& description, const std::string& units) {
+  write_nifti_maps({NiftiMapOutput{path, &map, type, description, units}}, ref, comm);
+}
+
+void write_nifti_maps(const std::vector<NiftiMapOutput>& maps, const NiftiReference& ref, const Comm& comm) {
   const int rank = comm.rank(), size = comm.size();
-  const SlabLayout& lay = map.layout;
+  const std::size_t n_maps = maps.size();
+  if (n_maps == 0) return;
+  for (const auto& m : maps)
+    if (!m.map) throw InternalError("write_nifti_maps: " + m.path + " has no volume");
+  // every map of one call shares the slab layout (the callers pass a MapSet's maps, or one map)
+  const SlabLayout& lay = maps.front().map->layout;
   const std::int64_t plane = lay.plane_size();
-  const int bpv = bytes_per_voxel(type);
-  const std::int64_t plane_bytes = plane * bpv;
-  const bool gz = ends_with(path, ".gz");
 
   // Every rank: its slab (z0, nz) goes to rank 0, which checks that the slabs tile the volume.
   long long mine[2] = {static_cast<long long>(lay.slab.z0), static_cast<long long>(lay.slab.nz)};
   std::vector<long long> slabs(rank == 0 ? 2 * static_cast<size_t>(size) : 0);
   MPI_Gather(mine, 2, MPI_LONG_LONG, slabs.data(), 2, MPI_LONG_LONG, 0, comm.comm);
 
-  // Stage 1 (rank 0): validate, build the header, create the (empty) temporary file.
-  const std::string tmp = temp_name_for(path);
-  std::vector<unsigned char> bytes;  // this rank's part of the file, uncompressed
-  // rank 0 decides; its verdict (type and message) is every rank's, as the callers expect
+  // Stage 1 (rank 0): validate, build every header (the reference read once), create the (empty)
+  // temporary files. Rank 0 decides; its verdict (type and message) is every rank's.
+  std::vector<std::string> tmps(n_maps);
+  for (std::size_t k = 0; k < n_maps; ++k) tmps[k] = temp_name_for(maps[k].path);
+  std::vector<std::vector<unsigned char>> headers(n_maps);  // rank 0: the 352 bytes of each file
+  auto remove_tmps = [&] {
+    if (rank == 0)
+      for (const auto& t : tmps) std::remove(t.c_str());
+  };
   Status st;
   if (rank == 0) st = run_on_root([&] {
-    if (!(ends_with(path, ".nii") || gz)) throw InputError(path + ": a NIfTI map must be named *.nii or *.nii.gz");
     const Grid& g = ref.grid;
+    for (const auto& m : maps) {
+      if (!(ends_with(m.path, ".nii") || ends_with(m.path, ".gz")))
+        throw InputError(m.path + ": a NIfTI map must be named *.nii or *.nii.gz");
+      if (m.map->layout.grid.dims != lay.grid.dims || m.map->layout.slab.z0 != lay.slab.z0 ||
+          m.map->layout.slab.nz != lay.slab.nz)
+        throw InternalError(m.path + ": maps of one write_nifti_maps call must share their slab layout");
+    }
     if (g.dims != lay.grid.dims)
-      throw InternalError(path + ": map is " + lay.grid.describe() + " but its reference grid is " + g.describe());
+      throw InternalError(maps.front().path + ": map is " + lay.grid.describe() + " but its reference grid is " +
+                          g.describe());
     long long next = 0;
     for (int r = 0; r < size; ++r) {
       if (slabs[2 * r] != next && slabs[2 * r + 1] > 0)
-        throw InternalError(path + ": slab of rank " + std::to_string(r) + " does not follow the previous one");
+        throw InternalError(maps.front().path + ": slab of rank " + std::to_string(r) + " does not follow the previous one");
       next += slabs[2 * r + 1];
     }
     if (next != g.dims[2])
-      throw InternalError(path + ": the ranks' slabs hold " + std::to_string(next) + " planes, the grid has " +
-                          std::to_string(g.dims[2]));
+      throw InternalError(maps.front().path + ": the ranks' slabs hold " + std::to_string(next) +
+                          " planes, the grid has " + std::to_string(g.dims[2]));
     for (int a = 0; a < 3; ++a)
-      if (g.dims[a] < 1) throw InternalError(path + ": cannot write an empty map (" + g.describe() + ")");
-    NimPtr nim = build_header(path, ref, type, description, units);
-    nifti_set_iname_offset(nim.get(), 1);
-    nifti_1_header hdr;
-    if (nifti_convert_nim2n1hdr(nim.get(), &hdr) != 0)
-      throw InputError(path + ": map " + g.describe() + " does not fit a NIfTI-1 header (dims > 32767)");
-    if (nim->iname_offset != 352 || static_cast<int>(hdr.vox_offset) != 352)
-      throw InternalError(path + ": unexpected NIfTI data offset " + std::to_string(nim->iname_offset));
-    bytes.resize(352, 0);  // header + extension flag {0, 0, 0, 0}
-    std::memcpy(bytes.data(), &hdr, sizeof hdr);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-      const int e = errno;
-      const std::string why = std::strerror(e);
-      if (e == ENOENT || e == ENOTDIR || e == EACCES || e == EROFS || e == EPERM || e == EISDIR)
-        throw InputError(path + ": cannot write NIfTI map (folder missing or not writable: " + why + ")");
-      throw InternalError(path + ": cannot create " + tmp + " (" + why + ")");
+      if (g.dims[a] < 1) throw InternalError(maps.front().path + ": cannot write an empty map (" + g.describe() + ")");
+    NimPtr refnim = ref.reference_nifti.empty() ? NimPtr() : read_reference_nim(ref.reference_nifti);
+    try {
+      for (std::size_t k = 0; k < n_maps; ++k) {
+        const NiftiMapOutput& m = maps[k];
+        NimPtr nim = build_header(m.path, ref, refnim.get(), m.type, m.description, m.units);
+        nifti_set_iname_offset(nim.get(), 1);
+        nifti_1_header hdr;
+        if (nifti_convert_nim2n1hdr(nim.get(), &hdr) != 0)
+          throw InputError(m.path + ": map " + g.describe() + " does not fit a NIfTI-1 header (dims > 32767)");
+        if (nim->iname_offset != 352 || static_cast<int>(hdr.vox_offset) != 352)
+          throw InternalError(m.path + ": unexpected NIfTI data offset " + std::to_string(nim->iname_offset));
+        headers[k].assign(352, 0);  // header + extension flag {0, 0, 0, 0}
+        std::memcpy(headers[k].data(), &hdr, sizeof hdr);
+        const int fd = ::open(tmps[k].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+          const int e = errno;
+          const std::string why = std::strerror(e);
+          if (e == ENOENT || e == ENOTDIR || e == EACCES || e == EROFS || e == EPERM || e == EISDIR)
+            throw InputError(m.path + ": cannot write NIfTI map (folder missing or not writable: " + why + ")");
+          throw InternalError(m.path + ": cannot create " + tmps[k] + " (" + why + ")");
+        }
+        ::close(fd);
+      }
+    } catch (...) {
+      remove_tmps();
+      throw;
     }
-    ::close(fd);
   });
   st = broadcast_status(comm, st);
   if (st.code != 0) throw_status(st);
 
-  // Stage 2 (every rank): encode (and deflate) its planes; offsets from the prefix sum of sizes.
-  std::vector<unsigned char> member;
-  collective_check(comm, [&] {
-    auto owned_host = Kokkos::create_mirror_view(map.data);
-    Kokkos::deep_copy(owned_host, map.data);
-    const float* owned = owned_host.data() + lay.owned_to_storage(0);
-    const std::size_t head = bytes.size();
-    bytes.resize(head + static_cast<std::size_t>(lay.slab.nz * plane_bytes));
-    encode(owned, lay.slab.nz * plane, type, bytes.data() + head);
-    if (gz && !bytes.empty()) {
-      member = indexed_gzip(bytes.data(), bytes.size(), path);
-      std::vector<unsigned char>().swap(bytes);
-    } else {
-      member.swap(bytes);
-    }
-  });
-  const long long my_size = static_cast<long long>(member.size());
-  long long offset = 0;
-  MPI_Exscan(&my_size, &offset, 1, MPI_LONG_LONG, MPI_SUM, comm.comm);
-  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
-
-  // Stage 3: every rank writes its bytes at its offset and fsyncs; then rank 0 renames.
+  // Stages 2 and 3 in groups of maps whose encoded slabs fit kGroupBytes (the same grouping on
+  // every rank: it depends on the largest slab only), so that a rank holds at most one group of
+  // compressed members: encode (and deflate) every map of the group, one prefix sum of all their
+  // sizes, every rank writes its members at their offsets and fsyncs, rank 0 renames.
+  constexpr std::int64_t kGroupBytes = std::int64_t{256} << 20;
+  const std::int64_t max_slab_planes = static_cast<std::int64_t>(comm.max(static_cast<double>(lay.slab.nz)));
+  std::size_t done = 0;
   try {
-    collective_check(comm, [&] {
-      if (!member.empty()) write_at(tmp, path, member.data(), member.size(), offset);
-    });
-    collective_check(comm, [&] {
-      if (rank == 0 && std::rename(tmp.c_str(), path.c_str()) != 0)
-        throw InternalError(path + ": rename from " + tmp + " failed (" + std::strerror(errno) + ")");
-    });
+    while (done < n_maps) {
+      std::size_t end = done;
+      std::int64_t group_bytes = 0;
+      do {
+        group_bytes += max_slab_planes * plane * bytes_per_voxel(maps[end].type);
+        ++end;
+      } while (end < n_maps && group_bytes + max_slab_planes * plane * bytes_per_voxel(maps[end].type) <= kGroupBytes);
+      const std::size_t count = end - done;
+
+      std::vector<std::vector<unsigned char>> members(count);
+      collective_check(comm, [&] {
+        std::vector<unsigned char> bytes;  // one map's part of the file, uncompressed
+        for (std::size_t k = done; k < end; ++k) {
+          const NiftiMapOutput& m = maps[k];
+          const Volume3D& map = *m.map;
+          const bool gz = ends_with(m.path, ".gz");
+          auto owned_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), map.data);
+          const float* owned = owned_host.data() + lay.owned_to_storage(0);
+          const std::size_t head = rank == 0 ? headers[k].size() : 0;
+          const std::size_t body = static_cast<std::size_t>(lay.slab.nz * plane * bytes_per_voxel(m.type));
+          std::vector<unsigned char>& member = members[k - done];
+          if (gz && m.type == MapType::Float32 && head == 0) {
+            // nothing to convert: deflate straight from the map (no copy)
+            if (body > 0) member = indexed_gzip(reinterpret_cast<const unsigned char*>(owned), body, m.path);
+            continue;
+          }
+          bytes.resize(head + body);
+          if (head > 0) std::memcpy(bytes.data(), headers[k].data(), head);
+          encode(owned, lay.slab.nz * plane, m.type, bytes.data() + head);
+          if (gz && !bytes.empty())
+            member = indexed_gzip(bytes.data(), bytes.size(), m.path);
+          else
+            member.assign(bytes.begin(), bytes.end());
+        }
+      });
+      std::vector<long long> my_sizes(count), offsets(count, 0);
+      for (std::size_t i = 0; i < count; ++i) my_sizes[i] = static_cast<long long>(members[i].size());
+      MPI_Exscan(my_sizes.data(), offsets.data(), static_cast<int>(count), MPI_LONG_LONG, MPI_SUM, comm.comm);
+      if (rank == 0) std::fill(offsets.begin(), offsets.end(), 0LL);  // MPI_Exscan leaves rank 0's undefined
+
+      collective_check(comm, [&] {
+        for (std::size_t i = 0; i < count; ++i)
+          if (!members[i].empty())
+            write_at(tmps[done + i], maps[done + i].path, members[i].data(), members[i].size(), offsets[i]);
+      });
+      std::vector<std::vector<unsigned char>>().swap(members);
+      collective_check(comm, [&] {
+        if (rank != 0) return;
+        for (std::size_t k = done; k < end; ++k)
+          if (std::rename(tmps[k].c_str(), maps[k].path.c_str()) != 0)
+            throw InternalError(maps[k].path + ": rename from " + tmps[k] + " failed (" + std::strerror(errno) + ")");
+      });
+      done = end;
+    }
   } catch (...) {
-    if (rank == 0) std::remove(tmp.c_str());
+    if (rank == 0)
+      for (std::size_t k = done; k < n_maps; ++k) std::remove(tmps[k].c_str());
     throw;
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // NIfTI map writing through nifti_clib, atomically (temporary name, then rename).
 #include <string>
+#include <vector>
 
 #include "src/core/distributed_volume.hpp"
 #include "src/core/mpi_context.hpp"
@@ -39,5 +40,25 @@ struct NiftiReference {
 /// its compressed member.
 void write_nifti_map(const std::string& path, const Volume3D& map, const NiftiReference& ref, MapType type,
                      const Comm& comm, const std::string& description = "", const std::string& units = "");
+
+/// One map of write_nifti_maps: where it goes and what it is (as write_nifti_map's arguments).
+struct NiftiMapOutput {
+  std::string path;
+  const Volume3D* map = nullptr;
+  MapType type = MapType::Float32;
+  std::string description;
+  std::string units;
+};
+
+/// All `maps` (same slab layout, same reference) in one pass, each exactly as write_nifti_map
+/// writes it: rank 0 reads the reference once and builds every header, then, for groups of maps
+/// whose encoded slabs fit 256 MiB per rank, every rank deflates its planes of every map of the
+/// group, one MPI_Exscan gives all offsets, every rank writes and fsyncs its members and rank 0
+/// renames the group's files. Collective; 4 agreements per group instead of 6 per map, so a rank
+/// that is late on one map no longer holds the others at every map. Errors as write_nifti_map (on
+/// all ranks); the temporaries of maps not yet renamed are removed on failure, maps of earlier
+/// groups stay (each complete). Memory per rank: one group's compressed members plus one map's
+/// encoded slab.
+void write_nifti_maps(const std::vector<NiftiMapOutput>& maps, const NiftiReference& ref, const Comm& comm);
 
 }  // namespace voxflow::io

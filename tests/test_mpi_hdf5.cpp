@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "io/hdf5_results.hpp"
@@ -261,21 +262,24 @@ std::string read_text(const std::string& path) {
 
 // ---- round trip on several grids, including fewer planes than ranks ---------------------------
 
-class H5RoundTrip : public ::testing::TestWithParam<std::array<std::int64_t, 3>> {};
+// both write modes (H5WriteMode: collective MPI-IO, or chunks deflated by every rank and stored by
+// rank 0) must give the same file contents
+class H5RoundTrip : public ::testing::TestWithParam<std::tuple<std::array<std::int64_t, 3>, io::H5WriteMode>> {};
 
 TEST_P(H5RoundTrip, WriteReadBackAndH5py) {
-  const auto [nx, ny, nz] = GetParam();
+  const auto [nx, ny, nz] = std::get<0>(GetParam());
+  const io::H5WriteMode mode = std::get<1>(GetParam());
   Comm comm;
   const Grid g = test_grid(nx, ny, nz);
-  const std::string path =
-      file_in_dir("rt_" + std::to_string(nx) + "x" + std::to_string(ny) + "x" + std::to_string(nz));
+  const std::string path = file_in_dir("rt_" + std::to_string(nx) + "x" + std::to_string(ny) + "x" + std::to_string(nz) +
+                                       (mode == io::H5WriteMode::ChunksToRoot ? "_root" : "_par"));
   const Slab s = make_slab(nz, comm.rank(), comm.size());
   // 70 kB of configuration: larger than HDF5's 64 KiB compact attribute limit
   std::string config = "model: extended\n";
   while (config.size() < 70000) config += "# filler line of the configuration text\n";
 
   {
-    io::H5ResultWriter w(path, g, comm, "voxflow kinetics --out x.h5", config);
+    io::H5ResultWriter w(path, g, comm, "voxflow kinetics --out x.h5", config, mode);
     {
       const Presence p = presence(path);
       EXPECT_FALSE(p.final_exists) << "final name exists before commit()";
@@ -290,6 +294,10 @@ TEST_P(H5RoundTrip, WriteReadBackAndH5py) {
     w.write_matrix("checkpoint/table", comm.is_root() ? std::vector<double>{1, 2, 3, 4, 5, 6} : std::vector<double>{},
                    2, 3);
     w.write_vector("checkpoint/empty", {});
+    // rows of every rank in rank order: rank r holds r rows (rank 0 none) of (r, k)
+    std::vector<double> rows;
+    for (int k = 0; k < comm.rank(); ++k) rows.insert(rows.end(), {double(comm.rank()), double(k)});
+    w.write_rows("checkpoint/rows", rows, 2);
     EXPECT_FALSE(presence(path).final_exists) << "final name exists before commit()";
     w.commit();
     const Presence p = presence(path);
@@ -306,8 +314,8 @@ TEST_P(H5RoundTrip, WriteReadBackAndH5py) {
   EXPECT_EQ(info.grid.affine, g.affine);
   EXPECT_EQ(std::set<std::string>(info.datasets.begin(), info.datasets.end()),
             (std::set<std::string>{"kb", "maps/kd", "maps/deep/r_squared", "checkpoint/done", "checkpoint/table",
-                                   "checkpoint/empty"}));
-  EXPECT_EQ(info.datasets.size(), 6u);
+                                   "checkpoint/empty", "checkpoint/rows"}));
+  EXPECT_EQ(info.datasets.size(), 7u);
   auto attr = [&](const std::string& k) { return info.attributes.count(k) ? info.attributes.at(k) : "<missing>"; };
   EXPECT_EQ(attr("voxflow_version"), std::string(kVersion));
   EXPECT_EQ(attr("command_line"), "voxflow kinetics --out x.h5");
@@ -324,6 +332,14 @@ TEST_P(H5RoundTrip, WriteReadBackAndH5py) {
   EXPECT_EQ(shape, (std::vector<std::int64_t>{2, 3}));
   EXPECT_TRUE(io::read_h5_vector(path, "checkpoint/empty", &shape).empty());
   EXPECT_EQ(shape, (std::vector<std::int64_t>{0}));
+  {
+    std::vector<double> want;
+    for (int r = 0; r < comm.size(); ++r)
+      for (int k = 0; k < r; ++k) want.insert(want.end(), {double(r), double(k)});
+    const long long n_rows = static_cast<long long>(want.size() / 2);
+    EXPECT_EQ(io::read_h5_vector(path, "checkpoint/rows", &shape), want);
+    EXPECT_EQ(shape, (std::vector<std::int64_t>{n_rows, 2}));
+  }
 
   // maps on three decompositions: the writer's, the ranks reversed, everything on rank 0
   const int r = comm.rank(), n = comm.size();
@@ -364,9 +380,11 @@ TEST_P(H5RoundTrip, WriteReadBackAndH5py) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Grids, H5RoundTrip,
-                         ::testing::Values(std::array<std::int64_t, 3>{5, 4, 7}, std::array<std::int64_t, 3>{3, 2, 2},
-                                           std::array<std::int64_t, 3>{6, 1, 1},
-                                           std::array<std::int64_t, 3>{17, 9, 4}));
+                         ::testing::Combine(::testing::Values(std::array<std::int64_t, 3>{5, 4, 7},
+                                                              std::array<std::int64_t, 3>{3, 2, 2},
+                                                              std::array<std::int64_t, 3>{6, 1, 1},
+                                                              std::array<std::int64_t, 3>{17, 9, 4}),
+                                            ::testing::Values(io::H5WriteMode::Parallel, io::H5WriteMode::ChunksToRoot)));
 
 // ---- atomic appearance ------------------------------------------------------------------------
 

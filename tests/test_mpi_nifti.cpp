@@ -187,6 +187,28 @@ void check_slabs(const std::string& path, const Reference& ref) {
     const Slab s = make_slab(nz, comm.rank(), comm.size());
     const Volume4D v = io::read_nifti_4d(path, s, halo);
     ASSERT_EQ(v.nt(), nt);
+    {
+      // the collective reader (a one-stream .nii.gz inflated by rank 0 and streamed) is identical
+      const Volume4D vc = io::read_nifti_4d(path, s, halo, comm);
+      auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v.data);
+      auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vc.data);
+      ASSERT_EQ(a.extent(0), b.extent(0));
+      ASSERT_EQ(a.extent(1), b.extent(1));
+      std::int64_t diff = 0;
+      for (size_t q = 0; q < a.extent(0); ++q)
+        for (size_t t = 0; t < a.extent(1); ++t)
+          diff += !(a(q, t) == b(q, t) || (std::isnan(a(q, t)) && std::isnan(b(q, t))));
+      EXPECT_EQ(diff, 0) << path << " halo " << halo << ": collective read_nifti_4d differs";
+      EXPECT_EQ(vc.frame_times_s, v.frame_times_s);
+      if (nt == 1) {
+        const Volume3D v3c = io::read_nifti_3d(path, s, halo, comm);
+        auto c = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v3c.data);
+        ASSERT_EQ(c.extent(0), a.extent(0));
+        std::int64_t d3 = 0;
+        for (size_t q = 0; q < c.extent(0); ++q) d3 += !(c(q) == a(q, 0) || (std::isnan(c(q)) && std::isnan(a(q, 0))));
+        EXPECT_EQ(d3, 0) << path << " halo " << halo << ": collective read_nifti_3d differs";
+      }
+    }
     ASSERT_EQ(v.layout.stored_planes(), s.nz + 2 * halo);
     auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v.data);
     std::int64_t bad = 0;
@@ -342,6 +364,27 @@ void expect_input_error(F&& f, const std::string& path, const std::string& word 
   }
 }
 
+/// Expects the collective readers' verdict: the lowest failing rank an InputError as above, every
+/// other rank a PeerFailure with exit code 2 (one error line for the user).
+template <class F>
+void expect_collective_input_error(F&& f, const std::string& path, const std::string& word = "") {
+  try {
+    f();
+    ADD_FAILURE() << "no error for " << path;
+  } catch (const PeerFailure& e) {
+    EXPECT_EQ(e.exit_code(), 2) << path;
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    if (!word.empty()) {
+      EXPECT_NE(m.find(word), std::string::npos) << m;
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception for " << path << ": " << e.what();
+  }
+}
+
 TEST(NiftiRead, BadFilesThrowInputErrorOnEveryRank) {
   ASSERT_TRUE(NiftiEnv::made);
   Comm comm;
@@ -376,9 +419,16 @@ TEST(NiftiRead, BadFilesThrowInputErrorOnEveryRank) {
   const std::string tz = d + "/synthetic/truncated.nii.gz";
   EXPECT_EQ(io::read_nifti_info(tz).grid.nt, 2);  // the header itself is intact
   expect_input_error([&] { io::read_nifti_4d(tz, s4, 1); }, tz, "truncated");
+  // the collective reader (rank 0 inflates the one stream and streams the planes): the same verdict
+  // on every rank, no rank left waiting
+  expect_collective_input_error([&] { io::read_nifti_4d(tz, s4, 1, comm); }, tz, "truncated");
+  expect_collective_input_error([&] { io::read_nifti_4d(tz, s4, 0, comm); }, tz, "truncated");
   // anatomical.nii compressed and cut near its end: ranks whose planes are intact still throw
   const std::string te = d + "/synthetic/truncated_end.nii.gz";
   expect_input_error([&] { io::read_nifti_3d(te, s3, 1); }, te, "truncated");
+  expect_collective_input_error([&] { io::read_nifti_3d(te, s3, 1, comm); }, te, "truncated");
+  for (const std::string& p : {d + "/missing.nii", d + "/text.nii", d + "/short.nii.gz"})
+    expect_collective_input_error([&] { io::read_nifti_4d(p, s3, 0, comm); }, p);
   // a 4D file is not a 3D volume
   const std::string f4 = kNibabelData + "/functional.nii";
   expect_input_error([&] { io::read_nifti_3d(f4, make_slab(3, comm.rank(), comm.size()), 0); }, f4, "4D");

@@ -21,7 +21,7 @@ ImageSummary describe_image(const std::string& path, int slices, bool with_range
   if (!with_range) return s;
   const Slab slab = make_slab(s.info.grid.nz(), comm.rank(), comm.size());
   Volume4D v;
-  collective_check(comm, [&] { v = io::read_image_4d(path, s.format, slab, 0, dopt); });
+  v = io::read_image_4d(path, s.format, slab, 0, dopt, comm);  // collective: agrees on failures itself
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v.data);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   long long non_finite = 0;

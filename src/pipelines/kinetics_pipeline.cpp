@@ -210,11 +210,11 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
   const int halo = o.window > 1 ? o.window / 2 : 0;
   Volume4D series;
   Volume3D mask;
-  collective_check(comm, [&] {
-    fault_point("read", comm);
-    series = io::read_image_4d(ctx.input, fmt, slab, halo, dicom_opts);
-    if (!o.mask.empty()) mask = io::read_nifti_3d(o.mask, slab, 0);
-  });
+  collective_check(comm, [&] { fault_point("read", comm); });
+  // collective (no agreement around it: it agrees on failures itself); a one-stream .nii.gz is
+  // inflated once, by rank 0
+  series = io::read_image_4d(ctx.input, fmt, slab, halo, dicom_opts, comm);
+  if (!o.mask.empty()) mask = io::read_nifti_3d(o.mask, slab, 0, comm);
   if (halo > 0) {
     exchange_halo(series, comm);
     series = filters::box_mean(series, o.window);

@@ -30,11 +30,14 @@ std::vector<Volume3D> map_volumes(const MapSet& maps) {
 
 void write_nifti_maps(const MapSet& maps, const std::vector<Volume3D>& vols, const std::vector<int>& which,
                       const std::string& dir, const std::string& prefix, const io::NiftiReference& ref, const Comm& comm) {
+  std::vector<io::NiftiMapOutput> out;
+  out.reserve(which.size());
   for (int m : which) {
     const MapSpec& s = maps.specs[static_cast<size_t>(m)];
-    io::write_nifti_map((fs::path(dir) / (prefix + s.name + ".nii.gz")).string(), vols[static_cast<size_t>(m)], ref,
-                        s.is_code ? io::MapType::UInt8 : io::MapType::Float32, comm, s.description, s.units);
+    out.push_back({(fs::path(dir) / (prefix + s.name + ".nii.gz")).string(), &vols[static_cast<size_t>(m)],
+                   s.is_code ? io::MapType::UInt8 : io::MapType::Float32, s.description, s.units});
   }
+  io::write_nifti_maps(out, ref, comm);  // all maps in one pass
 }
 
 void write_npy_maps(const MapSet& maps, const std::vector<Volume3D>& vols, const std::vector<int>& which,
@@ -48,7 +51,7 @@ void write_hdf5_maps(const MapSet& maps, const std::vector<Volume3D>& vols, cons
                      const std::string& path, const std::string& group, const std::string& command_line,
                      const std::string& configuration_yaml, const std::function<void(io::H5ResultWriter&)>& extra,
                      const Comm& comm) {
-  io::H5ResultWriter h5(path, maps.layout.grid, comm, command_line, configuration_yaml);
+  io::H5ResultWriter h5(path, maps.layout.grid, comm, command_line, configuration_yaml, io::H5WriteMode::ChunksToRoot);
   for (int m : which)
     h5.write_map(group + maps.specs[static_cast<size_t>(m)].name, vols[static_cast<size_t>(m)],
                  maps.specs[static_cast<size_t>(m)].units);

@@ -23,7 +23,8 @@ std::vector<Volume3D> map_volumes(const MapSet& maps);
 
 /// Writes the maps `which` (indices into maps.specs) to "<dir>/<prefix><name>.nii.gz" on `ref`'s
 /// grid (and header, when ref names a NIfTI file): float32, codes (MapSpec::is_code) as uint8; the
-/// description goes into descrip, the units into the intent name.
+/// description goes into descrip, the units into the intent name. All maps in one pass
+/// (io::write_nifti_maps: one header pass, one prefix sum and one rename round per group of maps).
 void write_nifti_maps(const MapSet& maps, const std::vector<Volume3D>& vols, const std::vector<int>& which,
                       const std::string& dir, const std::string& prefix, const io::NiftiReference& ref, const Comm& comm);
 

@@ -159,3 +159,66 @@ def test_two_tia_runs_into_one_folder_second_without_tpeak(work):
     mb = manifest(o, "b_manifest.json")
     assert all(f["path"].startswith("b_") for f in mb["files"])
     assert os.path.exists(os.path.join(o, "manifest.json")) and os.path.exists(os.path.join(o, "tia.nii.gz"))
+
+
+# ---- a one-stream .nii.gz (nibabel) read by rank 0 and streamed to the others ------------------
+
+@pytest.fixture(scope="module")
+def foreign_series(work, phantom):
+    """The phantom as a nibabel-written 4D .nii.gz (one gzip stream: streamed by rank 0), plus a
+    truncated copy and one whose deflate data is corrupt in the middle (its header intact)."""
+    import gzip
+    import nibabel as nib
+    import numpy as np
+    import pydicom
+    ds = pydicom.dcmread(phantom)
+    vol = ds.pixel_array.astype(np.float32).reshape(30, 6, 24, 32).transpose(3, 2, 1, 0)
+    good = os.path.join(work, "series.nii.gz")
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(vol), np.eye(4)), good)
+    data = open(good, "rb").read()
+    assert gzip.decompress(data)  # one valid stream
+    cut = os.path.join(work, "series_cut.nii.gz")
+    open(cut, "wb").write(data[: len(data) * 2 // 3])
+    bad = bytearray(data)
+    for k in range(len(bad) // 2, len(bad) // 2 + 64):
+        bad[k] ^= 0x5A
+    corrupt = os.path.join(work, "series_corrupt.nii.gz")
+    open(corrupt, "wb").write(bytes(bad))
+    return good, cut, corrupt
+
+
+@pytest.mark.parametrize("np_", [1, 2, 3])
+def test_streamed_nifti_gives_the_same_maps_on_any_rank_count(work, foreign_series, np_):
+    good = foreign_series[0]
+    o = os.path.join(work, f"stream_ok_{np_}")
+    check_ok(run(["kinetics", "--nifti", good, "--frame-interval", 70, "-o", o, "--no-progress", "--no-dicom-export"],
+                 np_=np_))
+    import h5py
+    import numpy as np
+    ref = os.path.join(work, "stream_ok_1")
+    if np_ > 1 and os.path.isdir(ref):
+        with h5py.File(os.path.join(ref, "kinetics_maps.h5")) as a, h5py.File(os.path.join(o, "kinetics_maps.h5")) as b:
+            for k in a["maps"]:
+                assert np.array_equal(a["maps"][k][()], b["maps"][k][()], equal_nan=True), k
+    # and voxflow info reads the same value range on every rank count
+    r = run(["info", good], np_=np_)
+    check_ok(r)
+
+
+@pytest.mark.parametrize("np_", [1, 2, 3])
+@pytest.mark.parametrize("which", ["cut", "corrupt"])
+def test_broken_stream_exits_2_on_every_rank(work, foreign_series, which, np_):
+    path = foreign_series[1] if which == "cut" else foreign_series[2]
+    for cmd in (["kinetics", "--nifti", path, "--frame-interval", 70, "-o", os.path.join(work, f"broken_{which}_{np_}"),
+                 "--no-progress"], ["info", path]):
+        rc_dir = os.path.join(work, f"rc_broken_{which}_{np_}_{cmd[0]}")
+        t0 = time.time()
+        r = run_ranks(cmd, np_, {}, rc_dir)
+        assert time.time() - t0 < 10, r.stderr
+        codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
+        assert codes == [2] * np_, (codes, r.stderr)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
+        assert len(lines) == 1 and path in lines[0], r.stderr
+        if cmd[0] == "kinetics":
+            assert not os.path.exists(os.path.join(cmd[6], "summary.yaml"))
+            assert not os.path.exists(os.path.join(cmd[6], "manifest.json"))
