@@ -302,6 +302,22 @@ Grid read_grid(hid_t file, const std::string& path) {
 
 // ---- MPI helpers -----------------------------------------------------------------------------
 
+/// Runs f and keeps its exception in err with its exit code in code (an Error's code, else 1)
+/// instead of letting it escape: for code that must reach a collective call first.
+template <class F>
+void run_capturing(F&& f, std::exception_ptr& err, int& code) {
+  try {
+    f();
+  } catch (const Error& e) {
+    err = std::current_exception();
+    code = e.exit_code();
+  } catch (...) {
+    err = std::current_exception();
+    code = 1;
+  }
+  if (err && code == 0) code = 1;
+}
+
 /// Runs f on rank 0 only; when it throws, rank 0 rethrows its own error and every other rank
 /// throws PeerFailure(0, same exit code), so the user reads one line (as collective_check).
 /// Collective.
@@ -309,18 +325,7 @@ template <class F>
 void on_root_checked(const Comm& comm, F&& f) {
   std::exception_ptr err;
   int code = 0;
-  if (comm.is_root()) {
-    try {
-      f();
-    } catch (const Error& e) {
-      err = std::current_exception();
-      code = e.exit_code();
-    } catch (...) {
-      err = std::current_exception();
-      code = 1;
-    }
-    if (err && code == 0) code = 1;
-  }
+  if (comm.is_root()) run_capturing(f, err, code);
   MPI_Bcast(&code, 1, MPI_INT, 0, comm.comm);
   if (err) std::rethrow_exception(err);
   if (code != 0) throw PeerFailure(0, code);
@@ -575,16 +580,7 @@ void H5ResultWriter::write_map_chunks_to_root(Impl& im, const std::string& name,
   std::exception_ptr err;  // rank 0: the first HDF5 failure, reported after the receives
   int err_code = 0;
   auto keep = [&](auto&& f) {
-    if (err) return;
-    try {
-      f();
-    } catch (const Error& e) {
-      err = std::current_exception();
-      err_code = e.exit_code();
-    } catch (...) {
-      err = std::current_exception();
-      err_code = 1;
-    }
+    if (!err) run_capturing(f, err, err_code);
   };
   const int rank = comm.rank(), size = comm.size();
   long long head[2] = {static_cast<long long>(s.z0), static_cast<long long>(sizes.size())};
