@@ -265,6 +265,18 @@ H5Id open_dataset(hid_t file, const std::string& path, const std::string& name) 
   return H5Id(check(H5Dopen2(file, n.c_str(), H5P_DEFAULT), "H5Dopen2(" + n + ")"), H5Dclose);
 }
 
+/// Creates the float64 dataset `name` [n_rows x width] (little-endian, contiguous) in an open
+/// file. Throws InternalError when `name` exists already (a run writes each dataset once).
+H5Id create_rows_dataset(hid_t file, const std::string& path, const std::string& name, long long n_rows,
+                         std::int64_t width) {
+  if (link_exists(file, name)) throw InternalError(path + ": dataset '" + name + "' already written");
+  H5Id fspace = make_space({static_cast<hsize_t>(n_rows), static_cast<hsize_t>(width)}, "H5Screate_simple(" + name + ")");
+  H5Id lcpl = make_lcpl();
+  return H5Id(check(H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, fspace.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                    "H5Dcreate2(" + name + ")"),
+              H5Dclose);
+}
+
 /// Dataset dims (rank = size of the result) and whether its type is numeric.
 std::vector<hsize_t> dataset_dims(hid_t dset, bool& numeric) {
   H5Id space(check(H5Dget_space(dset), "H5Dget_space"), H5Sclose);
@@ -802,14 +814,7 @@ void H5ResultWriter::write_rows(const std::string& raw_name, const std::vector<d
     }
     const long long n_rows = static_cast<long long>(all.size()) / width;
     im.run([&] {
-      if (link_exists(im.file.get(), name)) throw InternalError(im.path + ": dataset '" + name + "' already written");
-      const hsize_t w = static_cast<hsize_t>(width);
-      H5Id fspace = make_space({static_cast<hsize_t>(n_rows), w}, "H5Screate_simple(" + name + ")");
-      H5Id lcpl = make_lcpl();
-      H5Id dset(check(H5Dcreate2(im.file.get(), name.c_str(), H5T_IEEE_F64LE, fspace.get(), lcpl.get(), H5P_DEFAULT,
-                                 H5P_DEFAULT),
-                      "H5Dcreate2(" + name + ")"),
-                H5Dclose);
+      H5Id dset = create_rows_dataset(im.file.get(), im.path, name, n_rows, width);
       if (n_rows > 0)
         check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), "H5Dwrite(" + name + ")");
       check(dset.reset(), "H5Dclose(" + name + ")");
@@ -822,14 +827,9 @@ void H5ResultWriter::write_rows(const std::string& raw_name, const std::vector<d
   if (comm.is_root()) before = 0;  // MPI_Exscan leaves rank 0's result undefined
   const long long total = comm.sum(mine);
   collective_or_abort(comm, [&] {
-    if (link_exists(im.file.get(), name)) throw InternalError(im.path + ": dataset '" + name + "' already written");
+    H5Id dset = create_rows_dataset(im.file.get(), im.path, name, total, width);
+    H5Id fspace(check(H5Dget_space(dset.get()), "H5Dget_space(" + name + ")"), H5Sclose);
     const hsize_t w = static_cast<hsize_t>(width);
-    H5Id fspace = make_space({static_cast<hsize_t>(total), w}, "H5Screate_simple(" + name + ")");
-    H5Id lcpl = make_lcpl();
-    H5Id dset(check(H5Dcreate2(im.file.get(), name.c_str(), H5T_IEEE_F64LE, fspace.get(), lcpl.get(), H5P_DEFAULT,
-                               H5P_DEFAULT),
-                    "H5Dcreate2(" + name + ")"),
-              H5Dclose);
     H5Id mspace = make_space({mine > 0 ? static_cast<hsize_t>(mine) : 1, w}, "H5Screate_simple(memory)");
     const double dummy[1] = {0.0};
     const double* buf = dummy;

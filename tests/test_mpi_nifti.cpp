@@ -345,6 +345,17 @@ TEST(NiftiRead, ContentNotFileNameDecides) {
   EXPECT_EQ(diff, 0);
 }
 
+/// Checks an InputError: a one-line message naming `path` (and `word` if given), exit code 2.
+void check_input_error(const InputError& e, const std::string& path, const std::string& word) {
+  const std::string m = e.what();
+  EXPECT_NE(m.find(path), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  if (!word.empty()) {
+    EXPECT_NE(m.find(word), std::string::npos) << m;
+  }
+  EXPECT_EQ(e.exit_code(), 2);
+}
+
 /// Expects InputError from f on this rank with a one-line message naming `path`.
 template <class F>
 void expect_input_error(F&& f, const std::string& path, const std::string& word = "") {
@@ -352,13 +363,7 @@ void expect_input_error(F&& f, const std::string& path, const std::string& word 
     f();
     ADD_FAILURE() << "no error for " << path;
   } catch (const InputError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find(path), std::string::npos) << m;
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-    if (!word.empty()) {
-      EXPECT_NE(m.find(word), std::string::npos) << m;
-    }
-    EXPECT_EQ(e.exit_code(), 2);
+    check_input_error(e, path, word);
   } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception for " << path << ": " << e.what();
   }
@@ -374,12 +379,7 @@ void expect_collective_input_error(F&& f, const std::string& path, const std::st
   } catch (const PeerFailure& e) {
     EXPECT_EQ(e.exit_code(), 2) << path;
   } catch (const InputError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find(path), std::string::npos) << m;
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-    if (!word.empty()) {
-      EXPECT_NE(m.find(word), std::string::npos) << m;
-    }
+    check_input_error(e, path, word);
   } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception for " << path << ": " << e.what();
   }
