@@ -200,9 +200,7 @@ def test_bad_inputs(work, small_phantom):
 
 def test_cancel_and_resume_bit_identical(work):
     ph = os.path.join(work, "big")
-    # large enough that a 2-rank fit outlasts the signal plus mpirun's delay before it passes SIGTERM
-    # on to the ranks (Open MPI 4.1 waits odls_base_sigkill_timeout first; with 2 ranks x 2 OpenMP
-    # threads an 8-plane phantom was done before the SIGTERM came)
+    # the signalled runs below are paced so that they outlast the signal (see there)
     check_ok(run(["phantom", "-o", ph, "--nx", 160, "--ny", 160, "--nz", 10, "--nt", 60]))
     dcm = os.path.join(ph, "phantom.dcm")
     ref = os.path.join(work, "ref")
@@ -212,12 +210,16 @@ def test_cancel_and_resume_bit_identical(work):
     # own code): the checkpoint only, exit 75 "checkpointed, not finished"
     for n, sig in ((1, signal.SIGINT), (2, signal.SIGINT), (2, signal.SIGUSR1)):
         o = os.path.join(work, f"cancel{n}_{int(sig)}")
-        cmd = ([MPIRUN, "-np", str(n)] if n > 1 else []) + [VF, "kinetics", "--dicom", dcm, "-o", o,
-                                                           "--no-dicom-export", "--checkpoint-interval", "0"]
+        # paced (VOXFLOW_TEST_ITEM_DELAY_MS, a testing aid: 0.05 ms of sleep per voxel after each
+        # chunk, timing only, the sleep ends at the signal): the run outlasts the signal however fast
+        # the fit is (Open MPI's mpirun waits odls_base_sigkill_timeout before it passes SIGTERM on,
+        # and an unpaced 2 x 2-thread run of this phantom ended first)
+        cmd = ([MPIRUN, "-np", str(n), "-x", "VOXFLOW_TEST_ITEM_DELAY_MS"] if n > 1 else []) + [
+            VF, "kinetics", "--dicom", dcm, "-o", o, "--no-dicom-export", "--checkpoint-interval", "0"]
         # a loaded CI machine may need more than vf-mpirun's 2 s between mpirun's SIGTERM and its
         # SIGKILL to write the checkpoint; not much more: mpirun also waits that long before it
-        # sends the SIGTERM, and a run that ends first never sees it
-        env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="3")
+        # sends the SIGTERM
+        env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="3", VOXFLOW_TEST_ITEM_DELAY_MS="0.05")
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # wait until the fit has started (the "voxflow kinetics: ..." line), then a bit more
         t0 = time.time()
