@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -105,6 +106,35 @@ TEST(KineticsSolver, SolvesASmallProblemInsideAndAtTheBounds) {
   EXPECT_EQ(r.status, vk::LsqStatus::MaxEval);
   EXPECT_EQ(r.nfev, 3);
   EXPECT_TRUE(x3[0] > 0.0 && x3[0] < 10.0 && x3[1] > 0.0 && x3[1] < 5.0);
+}
+
+TEST(KineticsFit, SelectKthAndMedianEqualTheOrderStatistics) {
+  // the branch-free quickselect against std::nth_element, on data with many ties (integers
+  // 0..4), coarse dyadic values and normal noise, every k; and the median helpers against a
+  // sorted copy. A partition that loses or duplicates an element, or a wrong split, fails here.
+  std::mt19937_64 rng(20261206);
+  std::normal_distribution<double> normal;
+  for (int rep = 0; rep < 3000; ++rep) {
+    const int n = 1 + static_cast<int>(rng() % 130);
+    const int mode = rep % 3;
+    std::vector<double> a(n);
+    for (double& x : a)
+      x = mode == 0 ? static_cast<double>(rng() % 5)
+                    : mode == 1 ? std::ldexp(static_cast<double>(rng() % 1000) - 500.0, -3) : normal(rng);
+    std::vector<double> sorted = a;
+    std::sort(sorted.begin(), sorted.end());
+    const int k = static_cast<int>(rng() % n);
+    std::vector<double> b = a;
+    const double kth = vk::detail::select_kth(b.data(), n, k);
+    ASSERT_EQ(kth, sorted[k]) << "n " << n << " k " << k;
+    for (int i = 0; i < k; ++i) ASSERT_LE(b[i], kth);
+    for (int i = k + 1; i < n; ++i) ASSERT_GE(b[i], kth);
+    std::sort(b.begin(), b.end());
+    ASSERT_EQ(b, sorted) << "select_kth must only reorder";
+    std::vector<double> c = a;
+    const double med = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    ASSERT_EQ(vk::detail::median_inplace(c.data(), n), med) << "n " << n;
+  }
 }
 
 TEST(KineticsFit, NoiselessCurvesAreRecovered) {

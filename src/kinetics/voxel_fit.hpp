@@ -373,36 +373,41 @@ KOKKOS_INLINE_FUNCTION void fill_failed(VoxelFit& out, FitStatus status) {
   out.status = status;
 }
 
-/// In-place selection (Hoare's quickselect, median-of-three pivot; deterministic): returns
-/// the k-th smallest of a[0..n) and partially reorders a.
+/// In-place selection: returns the k-th smallest (0-based) of a[0..n) (0 <= k < n, no NaN) and
+/// reorders a so that a[0..k) <= the result <= a(k..n). Quickselect (Hoare 1961) with a
+/// median-of-three pivot and a three-way split done as two branch-free Lomuto passes (< pivot,
+/// then == pivot): every element is swapped and the store index advanced by the comparison,
+/// so the loop has no data-dependent branch to mispredict. The value returned is the k-th
+/// order statistic, whatever the partitioning; 59 noisy differences take 0.26 us against
+/// 0.75 us with Hoare's branching partition (docs/kinetics_fit.md). Deterministic.
 KOKKOS_INLINE_FUNCTION double select_kth(double* a, int n, int k) {
-  int lo = 0, hi = n - 1;
-  while (lo < hi) {
+  int lo = 0, hi = n;  // the k-th smallest lies in a[lo..hi)
+  while (hi - lo > 1) {
     const int mid = lo + (hi - lo) / 2;
-    // median of three as pivot value
-    double x = a[lo], yv = a[mid], z = a[hi];
-    double pivot = x < yv ? (yv < z ? yv : (x < z ? z : x)) : (x < z ? x : (yv < z ? z : yv));
-    int i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) ++i;
-      while (a[j] > pivot) --j;
-      if (i <= j) {
-        const double tmp = a[i];
-        a[i] = a[j];
-        a[j] = tmp;
-        ++i;
-        --j;
-      }
+    const double x = a[lo], yv = a[mid], z = a[hi - 1];
+    const double pivot = x < yv ? (yv < z ? yv : (x < z ? z : x)) : (x < z ? x : (yv < z ? z : yv));
+    int s = lo;  // a[lo..s) < pivot
+    for (int i = lo; i < hi; ++i) {
+      const double v = a[i];
+      a[i] = a[s];
+      a[s] = v;
+      s += v < pivot ? 1 : 0;
     }
-    if (k <= j) {
-      hi = j;
-    } else if (k >= i) {
-      lo = i;
-    } else {
-      return a[k];
+    if (k < s) {
+      hi = s;
+      continue;
     }
+    int e = s;  // a[s..e) == pivot: not empty, the pivot is one of the elements
+    for (int i = s; i < hi; ++i) {
+      const double v = a[i];
+      a[i] = a[e];
+      a[e] = v;
+      e += v <= pivot ? 1 : 0;
+    }
+    if (k < e) return pivot;
+    lo = e;
   }
-  return a[k];
+  return a[lo];
 }
 
 /// Median of a[0..n) (n >= 1; mean of the two middle values for even n); reorders a.
@@ -418,7 +423,7 @@ KOKKOS_INLINE_FUNCTION double median_inplace(double* a, int n) {
 /// normal-consistent standard deviation of white noise, insensitive to the few large
 /// differences of the bolus rise.
 KOKKOS_INLINE_FUNCTION double robust_noise_sigma(const double* y, int n) {
-  double d[kMaxTimePoints] = {};  // zeroed: only d[0..n-1) is read, but the compiler cannot see it
+  double d[kMaxTimePoints];  // d[0..n-1) is written below and only that part is read
   const int m = n - 1;
   for (int i = 0; i < m; ++i) d[i] = y[i + 1] - y[i];
   const double med = median_inplace(d, m);
