@@ -60,7 +60,7 @@ std::vector<unsigned char> indexed_gzip(const unsigned char* data, std::size_t b
                                         std::size_t block) {
   if (block == 0 || block > static_cast<std::size_t>(kMaxMember)) throw InternalError(path + ": indexed_gzip block size");
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, kIndexedGzipLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw InternalError(path + ": deflateInit2 failed");
   std::vector<unsigned char> out;
   const std::size_t n_members = (bytes + block - 1) / block;
