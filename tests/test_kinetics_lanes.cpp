@@ -133,6 +133,26 @@ TEST(KineticsLanes, ALaneDoesNotDependOnItsNeighbours) {
     for (int a = 0; a < kN; ++a) EXPECT_EQ(ref_jtr[a], jtr[a][lane]) << a;
   }
 }
+TEST(KineticsLanes, CurveRangeEqualsTheScalarModelRange) {
+  // proxyl_range_lanes (points in lanes, simd::exp) against detail::model_range (proxyl_model
+  // per point, std::exp) on uniform and non-uniform axes of 8 to 61 points (tails shorter than a
+  // register), with t0 / tmax on sample times: equal to the exponentials' rounding.
+  std::mt19937_64 rng(7);
+  for (int n : {8, 9, 15, 16, 17, 60, 61}) {
+    for (bool uniform : {true, false}) {
+      std::vector<double> t(n);
+      for (int i = 0; i < n; ++i) t[i] = uniform ? 70.0 * i / 60.0 : 0.9 * i + 0.02 * i * i;
+      for (int rep = 0; rep < 300; ++rep) {
+        double p[kN];
+        random_params(rng, t, p);
+        const double ref = vk::detail::model_range(p, t.data(), n);
+        const double got = vk::proxyl_range_lanes(p, t.data(), n);
+        const double scale = std::fabs(p[param::A0]) + std::fabs(p[param::A1]) + std::fabs(p[param::A2]);
+        ASSERT_NEAR(got, ref, 1e-13 * scale) << "n " << n << " rep " << rep;
+      }
+    }
+  }
+}
 #else
 TEST(KineticsLanes, NotCompiledForThisTarget) {
   // A portable build (no AVX) has no lanes; the kinetics fit uses its scalar path there.

@@ -119,5 +119,37 @@ struct ProxylLanes {
   }
 };
 
+/// max - min of the model I(t_i; p) (proxyl_model.hpp) over the sample times t[0..n) (n >= 1) of
+/// one voxel, with the points in the lanes (kLanes points per step, the last point repeated to
+/// fill the final step) and simd::exp (within 1 ulp of std::exp): the lane driver's form of
+/// detail::model_range for the second-start test (voxel_fit_lanes.hpp); 3 glibc exponentials per
+/// point made model_range about 1.1 us of a voxel's ~16 us. The same formula and operation order
+/// as proxyl_model, so the two agree to the exponentials' rounding.
+inline double proxyl_range_lanes(const double* p, const double* t, int n) {
+  using simd::Pack;
+  using simd::broadcast;
+  const Pack a0 = broadcast(p[param::A0]), a1 = broadcast(p[param::A1]), a2 = broadcast(p[param::A2]);
+  const Pack kb = broadcast(p[param::kb]), kd = broadcast(p[param::kd]), knt = broadcast(p[param::knt]);
+  const Pack t0 = broadcast(p[param::t0]), tmax = broadcast(p[param::tmax]);
+  const Pack zero = broadcast(0.0), one = broadcast(1.0);
+  Pack lo = broadcast(__builtin_inf()), hi = broadcast(-__builtin_inf());
+  for (int i0 = 0; i0 < n; i0 += simd::kLanes) {
+    Pack tt;
+    for (int j = 0; j < simd::kLanes; ++j) tt[j] = t[i0 + j < n ? i0 + j : n - 1];
+    const Pack u = tt - t0, v = tt - tmax;
+    const Pack bolus = simd::select(u > 0.0, (one - simd::exp(-kb * u)) * simd::exp(-kd * u), zero);
+    const Pack slow = simd::select(v > 0.0, one - simd::exp(-knt * v), zero);
+    const Pack val = a0 + a1 * bolus + a2 * slow;
+    lo = simd::min(lo, val);
+    hi = simd::max(hi, val);
+  }
+  double l = lo[0], h = hi[0];
+  for (int j = 1; j < simd::kLanes; ++j) {
+    l = lo[j] < l ? lo[j] : l;
+    h = hi[j] > h ? hi[j] : h;
+  }
+  return h - l;
+}
+
 }  // namespace voxflow::kinetics
 #endif

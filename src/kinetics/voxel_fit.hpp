@@ -467,15 +467,21 @@ KOKKOS_INLINE_FUNCTION bool prepare_voxel_fit(const double* t_min, const double*
   return true;
 }
 
+/// The second-start test of a converged first attempt, given the fitted curve's range over the
+/// samples (max - min of I(t_i), a.u.): range >= kSecondStartSnr times the robust noise level of
+/// y[0..n), or a noise level of 0 (docs/kinetics_fit.md).
+KOKKOS_INLINE_FUNCTION bool bolus_measurable(double range, const double* y, int n) {
+  const double sigma = detail::robust_noise_sigma(y, n);
+  return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+}
+
 /// Whether fit_voxel tries the second start after the first attempt (converged: ok; its
 /// parameters p): when it did not converge, or when the fitted curve's range over the samples is
 /// >= kSecondStartSnr times the robust noise level of y (docs/kinetics_fit.md).
 KOKKOS_INLINE_FUNCTION bool wants_second_start(bool ok, const double* p, const double* t_min,
                                                const double* y, int n) {
   if (!ok) return true;
-  const double sigma = detail::robust_noise_sigma(y, n);
-  const double range = detail::model_range(p, t_min, n);
-  return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+  return bolus_measurable(detail::model_range(p, t_min, n), y, n);
 }
 
 /// Whether an attempt's result counts as converged (scipy's success and a finite rss).

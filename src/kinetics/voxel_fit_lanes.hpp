@@ -153,7 +153,8 @@ inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, con
       v.rss1 = rss;
       for (int i = 0; i < N; ++i) v.p1[i] = p[i];
       for (int i = 0; i < N * N; ++i) v.jtj1[i] = jtj[i];
-      if (wants_second_start(ok, p, t_min, v.y, n)) {
+      // fit_voxel's wants_second_start, with the curve's range from the points in lanes
+      if (!ok || bolus_measurable(proxyl_range_lanes(p, t_min, n), v.y, n)) {
         double p2[N];
         proxyl_fallback_guess(t_min, n, v.b, v.p_first, p2);
         v.attempt = 2;
