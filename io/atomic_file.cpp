@@ -6,13 +6,52 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "src/core/error.hpp"
 #include "src/core/mpi_context.hpp"
 
 namespace voxflow::io {
 
-std::string temp_name_for(const std::string& path) { return path + ".tmp-" + run_id(); }
+namespace {
+
+std::mutex claimed_mutex;
+std::set<std::string>& claimed_paths() {
+  static std::set<std::string> paths;
+  return paths;
+}
+
+}  // namespace
+
+std::string output_path_key(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(abs, ec);
+  return ec ? abs.lexically_normal().string() : p.string();
+}
+
+std::vector<std::string> claimed_paths_under(const std::string& dir) {
+  std::string prefix = output_path_key(dir);
+  if (prefix.empty() || prefix.back() != '/') prefix += '/';
+  std::vector<std::string> out;
+  std::lock_guard<std::mutex> lock(claimed_mutex);
+  for (const std::string& p : claimed_paths())
+    if (p.compare(0, prefix.size(), prefix) == 0) out.push_back(p);
+  return out;
+}
+
+std::string temp_name_for(const std::string& path) {
+  const std::string key = output_path_key(path);
+  {
+    std::lock_guard<std::mutex> lock(claimed_mutex);
+    claimed_paths().insert(key);
+  }
+  return path + ".tmp-" + run_id();
+}
+
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(temp_name_for(path)) {
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.hpp"
@@ -115,16 +117,30 @@ FolderSnapshot begin_output_folder(const std::string& dir, const std::vector<std
 }
 
 void write_output_manifest(const FolderSnapshot& before, const std::string& command, const Comm& comm) {
+  // the outputs every rank wrote under its temporary names (some maps are renamed into place by
+  // other ranks than 0), one path per line, gathered on rank 0 (collective: outside the check)
+  std::string mine;
+  for (const std::string& p : claimed_paths_under(before.dir)) mine += p + '\n';
+  const std::string claimed_lines = comm.gather_concat(mine);
   collective_check(comm, [&] {
     if (!comm.is_root()) return;
+    std::set<std::string> claimed;
+    for (std::size_t at = 0; at < claimed_lines.size();) {
+      const std::size_t nl = claimed_lines.find('\n', at);
+      claimed.insert(claimed_lines.substr(at, nl - at));
+      at = nl + 1;
+    }
     const fs::path dir(before.dir);
     nlohmann::json files = nlohmann::json::array(), others = nlohmann::json::array();
     for (const auto& [rel, now] : list_files(dir)) {
       if (rel == before.manifest_name || is_temporary(rel)) continue;
       auto was = before.files.find(rel);
-      const bool written = was == before.files.end() || was->second.size != now.size ||
+      const bool changed = was == before.files.end() || was->second.size != now.size ||
                            was->second.mtime_ns != now.mtime_ns || was->second.inode != now.inode;
-      if (written) {
+      // the run's own: changed since the run began and written under this run's temporary name
+      // first; a file another program added meanwhile is listed with the others, so a later run
+      // never removes it
+      if (changed && claimed.count(output_path_key((dir / rel).string())) != 0) {
         files.push_back({{"path", rel}, {"bytes", now.size}, {"sha256", sha256_of(dir / rel)}});
       } else {
         others.push_back({{"path", rel}, {"bytes", now.size}});

@@ -9,9 +9,12 @@
 //   2. the run writes its outputs (each atomically, under "<name>.tmp-<run id>" first);
 //   3. only when it finished, write_output_manifest() writes manifest.json (atomically, last):
 //      "files" = every regular file under the folder that this run wrote (new, or changed since
-//      step 1), with size and SHA-256 (provenance.json among them: every run writes its own); files
-//      this run did not write (the user's own, or those of an earlier run that stopped before its
-//      manifest) are listed under "other_files", so nothing in the folder is unaccounted for.
+//      step 1, and written under this run's temporary name: io/atomic_file.hpp
+//      claimed_paths_under), with size and SHA-256 (provenance.json among them: every run
+//      writes its own); files this run did not write (the user's own, those another program put
+//      there during the run, or those of an earlier run that stopped before its manifest) are
+//      listed under "other_files", so nothing in the folder is unaccounted for and a later run
+//      removes only what a voxflow run wrote.
 // A folder without manifest.json holds no finished run (stopped, failed, or running).
 #include <cstdint>
 #include <map>

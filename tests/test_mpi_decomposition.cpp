@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "src/core/distributed_volume.hpp"
 #include "src/core/halo_exchange.hpp"
@@ -78,3 +79,27 @@ TEST_P(Halo, MatchesSerial3DAnd4D) {
 INSTANTIATE_TEST_SUITE_P(Widths, Halo,
                          ::testing::Combine(::testing::Values<std::int64_t>(1, 2, 5, 9),
                                             ::testing::Values(0, 1, 2, 4)));
+
+TEST(Comm, GatherConcatJoinsEveryRanksStringInRankOrderOnRoot) {
+  // rank r contributes r + 1 copies of "<r>;" (rank 0 also an empty-string case via root 1 below)
+  Comm comm;
+  std::string mine;
+  for (int k = 0; k <= comm.rank(); ++k) mine += std::to_string(comm.rank()) + ";";
+  const std::string got = comm.gather_concat(mine);
+  std::string want;
+  for (int r = 0; r < comm.size(); ++r)
+    for (int k = 0; k <= r; ++k) want += std::to_string(r) + ";";
+  if (comm.is_root()) {
+    EXPECT_EQ(got, want);
+  } else {
+    EXPECT_EQ(got, "");
+  }
+  // another root, and ranks with nothing to say
+  const int root = comm.size() - 1;
+  const std::string odd = comm.rank() % 2 ? std::string("x") + std::to_string(comm.rank()) : std::string();
+  const std::string got2 = comm.gather_concat(odd, root);
+  std::string want2;
+  for (int r = 0; r < comm.size(); ++r)
+    if (r % 2) want2 += "x" + std::to_string(r);
+  EXPECT_EQ(got2, comm.rank() == root ? want2 : std::string());
+}

@@ -129,6 +129,24 @@ std::string Comm::broadcast(const std::string& s, int root) const {
   return out;
 }
 
+std::string Comm::gather_concat(const std::string& s, int root) const {
+  const int p = size();
+  int n = static_cast<int>(s.size());
+  std::vector<int> counts(static_cast<size_t>(rank() == root ? p : 0)), displs(counts.size());
+  MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm);
+  std::string out;
+  if (rank() == root) {
+    long long total = 0;
+    for (int r = 0; r < p; ++r) {
+      displs[static_cast<size_t>(r)] = static_cast<int>(total);
+      total += counts[static_cast<size_t>(r)];
+    }
+    out.resize(static_cast<size_t>(total));
+  }
+  MPI_Gatherv(s.data(), n, MPI_CHAR, out.data(), counts.data(), displs.data(), MPI_CHAR, root, comm);
+  return out;
+}
+
 namespace detail {
 std::pair<int, int> agree_on_failure(const Comm& comm, bool failed, int exit_code) {
   // lowest failing rank wins; its exit code is broadcast with it

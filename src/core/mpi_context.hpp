@@ -38,6 +38,8 @@ struct Comm {
   double min(double v) const;
   /// broadcast a string from root
   std::string broadcast(const std::string& s, int root = 0) const;
+  /// every rank's s concatenated in rank order, on root ("" on the other ranks)
+  std::string gather_concat(const std::string& s, int root = 0) const;
 };
 
 /// Runs f() on every rank and makes a failure on one rank a failure on all: if any rank threw,

@@ -127,6 +127,31 @@ def test_two_kinetics_runs_into_one_folder(work, phantom):
     assert set(files_under(o)) == listed | others | {"manifest.json"}
 
 
+def test_a_file_added_during_a_run_is_not_the_runs(work, phantom):
+    """A file another program puts into the output folder while a run is going is not the run's:
+    its manifest lists it under other_files, and the next run into the folder leaves it alone."""
+    o = os.path.join(work, "added_during")
+    args = [VF, "kinetics", "--dicom", phantom, "-o", o, "--no-progress", "--no-dicom-export"]
+    # paced (4,608 voxels x 0.5 ms): the fit takes ~2 s, well after the folder's snapshot
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, VOXFLOW_TEST_ITEM_DELAY_MS="0.5"))
+    deadline = time.time() + 60
+    while not os.path.isdir(o) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the snapshot is taken right after the folder is made
+    with open(os.path.join(o, "added.txt"), "w") as fh:
+        fh.write("not voxflow's\n")
+    assert p.poll() is None, "the run ended before the file was added: the test proves nothing"
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err + out
+    first = manifest(o)
+    assert "added.txt" not in {f["path"] for f in first["files"]}
+    assert "added.txt" in {f["path"] for f in first["other_files"]}
+    check_ok(run(["kinetics", "--dicom", phantom, "-o", o, "--no-progress", "--no-dicom-export"]))
+    assert os.path.exists(os.path.join(o, "added.txt"))
+    assert "added.txt" in {f["path"] for f in manifest(o)["other_files"]}
+
+
 def test_failed_run_leaves_no_manifest(work, phantom):
     """A run that failed leaves no manifest.json behind, even when the folder held a finished run
     before (whose files it removed): the folder does not claim a finished run."""
