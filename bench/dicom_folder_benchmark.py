@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """A DICOM series folder on 1 and 2 MPI ranks (issue 13, item 4: the folder is scanned once, by
-rank 0, and the plan broadcast). The kinetics phantom (default 64 x 64 x 16 x 30) split by pydicom
+rank 0, and the plan broadcast). The kinetics phantom (default 32 x 32 x 16 x 30) split by pydicom
 into one single-frame file per slice and time point (tests/python/dicom_series_folder.py; 480
 files), then `voxflow info FOLDER` and `voxflow kinetics --dicom FOLDER --no-dicom-export` timed
-end to end (wall clock of the whole mpirun, start-up included) and the kinetics read stage (its
-summary.yaml). Medians of several repeats; with --baseline OLD_VOXFLOW the older binary runs
+end to end (wall clock of the whole mpirun, start-up included), the CPU time of `info` over all
+ranks (less sensitive to a loaded machine than the wall clock), kinetics without its fit stage,
+and the kinetics read stage (its summary.yaml). Medians of several repeats; with --baseline OLD_VOXFLOW the older binary runs
 interleaved with this one, so both see the same load on a shared machine.
 With --strace (Debian package strace), one more run of each command under strace counts, per
 rank, the openat calls on the folder's files (DCMTK opens a file again to read pixel data it left
 on disk) and the distinct files opened.
 Prints figures only; nothing here passes or fails on timing.
-    python3 bench/dicom_folder_benchmark.py [--repeats 5] [--nx 64 --ny 64 --nz 16 --nt 30]
+    python3 bench/dicom_folder_benchmark.py [--repeats 5] [--nx 32 --ny 32 --nz 16 --nt 30]
                                             [--baseline OLD_VOXFLOW] [--strace]
 """
 import argparse
 import glob
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,9 +36,13 @@ MPIRUN = os.path.join(here, "scripts", "vf-mpirun")
 
 
 def timed(cmd):
+    """(wall clock s, CPU s of mpirun and every rank: user + system of the waited-for children)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def commands(binary, folder, out):
@@ -65,8 +71,8 @@ def opens_per_rank(n, cmd, folder, prefix):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--nx", type=int, default=64)
-    ap.add_argument("--ny", type=int, default=64)
+    ap.add_argument("--nx", type=int, default=32)
+    ap.add_argument("--ny", type=int, default=32)
     ap.add_argument("--nz", type=int, default=16)
     ap.add_argument("--nt", type=int, default=30)
     ap.add_argument("--baseline", default="", help="an older voxflow binary run side by side")
@@ -81,21 +87,28 @@ def main():
         split_multiframe(os.path.join(ph, "phantom.dcm"), folder)
         n_files = len(os.listdir(folder))
         bins = [("new", VF)] + ([("base", a.baseline)] if a.baseline else [])
-        keys = ["info", "kinetics", "read"]
+        keys = ["info", "info cpu", "kinetics", "kin-fit", "read"]
         t = {(b, n): {k: [] for k in keys} for b, _ in bins for n in (1, 2)}
         for rep in range(a.repeats):
             for b, binary in bins:
                 for n in (1, 2):  # side by side in each repeat: the machine is shared
                     o = os.path.join(work, f"{b}{n}_{rep}")
                     cmds = commands(binary, folder, o)
-                    t[(b, n)]["info"].append(timed([MPIRUN, "-np", str(n)] + cmds["info"]))
-                    t[(b, n)]["kinetics"].append(timed([MPIRUN, "-np", str(n)] + cmds["kinetics"]))
+                    wall, cpu = timed([MPIRUN, "-np", str(n)] + cmds["info"])
+                    t[(b, n)]["info"].append(wall)
+                    t[(b, n)]["info cpu"].append(cpu)
+                    wall, _ = timed([MPIRUN, "-np", str(n)] + cmds["kinetics"])
                     with open(os.path.join(o, "summary.yaml")) as fh:
-                        t[(b, n)]["read"].append(float(yaml.safe_load(fh)["timing_s"]["read"]))
+                        timing = yaml.safe_load(fh)["timing_s"]
+                    t[(b, n)]["kinetics"].append(wall)
+                    t[(b, n)]["kin-fit"].append(wall - float(timing["fit"]))
+                    t[(b, n)]["read"].append(float(timing["read"]))
                     shutil.rmtree(o)
         print(f"== a DICOM series folder of {n_files} single-frame files ({a.nx} x {a.ny}, {a.nz} slices x {a.nt} "
               f"time points), {os.cpu_count()} cores (shared machine), medians of {a.repeats} runs (s; info and "
-              f"kinetics: wall clock of mpirun, start-up included; read: kinetics' read stage)")
+              f"kinetics: wall clock of mpirun, start-up included; info cpu: CPU time of mpirun and all ranks "
+              f"(user + system); kin-fit: kinetics without its fit stage "
+              f"(start-up, header scan, read, write); read: kinetics' read stage, after the header)")
         head = f"{'':<10}" + "".join(f"{f'{b} {n} rank' + ('s' if n > 1 else ''):>14}" for b, _ in bins for n in (1, 2))
         if a.baseline:
             head += f"{'base/new 1':>12}{'base/new 2':>12}"
