@@ -2,8 +2,9 @@
 """A DICOM series folder on 1 and 2 MPI ranks (issue 13, item 4: the folder is scanned once, by
 rank 0, and the plan broadcast). The kinetics phantom (default 32 x 32 x 16 x 30) split by pydicom
 into one single-frame file per slice and time point (tests/python/dicom_series_folder.py; 480
-files), then `voxflow info FOLDER` and `voxflow kinetics --dicom FOLDER --no-dicom-export` timed
-end to end (wall clock of the whole mpirun, start-up included), the CPU time of `info` over all
+files), then `voxflow info --no-range FOLDER` (the header: the folder scan alone), `voxflow info
+FOLDER` (scan + every voxel) and `voxflow kinetics --dicom FOLDER --no-dicom-export` timed
+end to end (wall clock of the whole mpirun, start-up included), the CPU time of both `info` runs over all
 ranks (less sensitive to a loaded machine than the wall clock), kinetics without its fit stage,
 and the kinetics read stage (its summary.yaml). Medians of several repeats; with --baseline OLD_VOXFLOW the older binary runs
 interleaved with this one, so both see the same load on a shared machine.
@@ -47,6 +48,7 @@ def timed(cmd):
 
 def commands(binary, folder, out):
     return {"info": [binary, "info", folder],
+            "header": [binary, "info", "--no-range", folder],
             "kinetics": [binary, "kinetics", "--dicom", folder, "-o", out, "--no-progress", "--no-dicom-export"]}
 
 
@@ -87,13 +89,16 @@ def main():
         split_multiframe(os.path.join(ph, "phantom.dcm"), folder)
         n_files = len(os.listdir(folder))
         bins = [("new", VF)] + ([("base", a.baseline)] if a.baseline else [])
-        keys = ["info", "info cpu", "kinetics", "kin-fit", "read"]
+        keys = ["header", "header cpu", "info", "info cpu", "kinetics", "kin-fit", "read"]
         t = {(b, n): {k: [] for k in keys} for b, _ in bins for n in (1, 2)}
         for rep in range(a.repeats):
             for b, binary in bins:
                 for n in (1, 2):  # side by side in each repeat: the machine is shared
                     o = os.path.join(work, f"{b}{n}_{rep}")
                     cmds = commands(binary, folder, o)
+                    wall, cpu = timed([MPIRUN, "-np", str(n)] + cmds["header"])
+                    t[(b, n)]["header"].append(wall)
+                    t[(b, n)]["header cpu"].append(cpu)
                     wall, cpu = timed([MPIRUN, "-np", str(n)] + cmds["info"])
                     t[(b, n)]["info"].append(wall)
                     t[(b, n)]["info cpu"].append(cpu)
@@ -105,9 +110,9 @@ def main():
                     t[(b, n)]["read"].append(float(timing["read"]))
                     shutil.rmtree(o)
         print(f"== a DICOM series folder of {n_files} single-frame files ({a.nx} x {a.ny}, {a.nz} slices x {a.nt} "
-              f"time points), {os.cpu_count()} cores (shared machine), medians of {a.repeats} runs (s; info and "
-              f"kinetics: wall clock of mpirun, start-up included; info cpu: CPU time of mpirun and all ranks "
-              f"(user + system); kin-fit: kinetics without its fit stage "
+              f"time points), {os.cpu_count()} cores (shared machine), medians of {a.repeats} runs (s; header: "
+              f"info --no-range, the folder scan alone; header, info and kinetics: wall clock of mpirun, start-up "
+              f"included; cpu: CPU time of mpirun and all ranks (user + system); kin-fit: kinetics without its fit stage "
               f"(start-up, header scan, read, write); read: kinetics' read stage, after the header)")
         head = f"{'':<10}" + "".join(f"{f'{b} {n} rank' + ('s' if n > 1 else ''):>14}" for b, _ in bins for n in (1, 2))
         if a.baseline:

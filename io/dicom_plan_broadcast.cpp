@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <type_traits>
 #include <vector>
 
@@ -185,18 +187,39 @@ DicomLayout decode_layout(const std::string& bytes) {
 }
 
 DicomLayout broadcast_layout(const Comm& comm, const std::function<DicomLayout()>& make_plan) {
+  // One message from rank 0 carries the plan ('P' + bytes) or its failure ('E' + exit code), so
+  // the failure is agreed on by the broadcast itself: no rank can fail before it, only rank 0 runs
+  // make_plan, and every rank learns the outcome from the same MPI_Bcast (no extra agreement).
   DicomLayout lay;
-  std::string bytes;
-  collective_check(comm, [&] {
-    if (!comm.is_root()) return;
-    lay = make_plan();  // InputError: agreed here, before the broadcast
-    bytes = encode_layout(lay);
-  });
-  if (comm.size() == 1) return lay;
-  bytes = comm.broadcast(bytes);  // MPI_Bcast of the size, then of the bytes
-  collective_check(comm, [&] {
-    if (!comm.is_root()) lay = decode_layout(bytes);
-  });
+  std::exception_ptr err;
+  int code = 0;
+  std::string msg;
+  if (comm.is_root()) {
+    try {
+      lay = make_plan();
+      if (comm.size() > 1) msg = 'P' + encode_layout(lay);
+    } catch (const Error& e) {
+      err = std::current_exception();
+      code = e.exit_code();
+    } catch (...) {
+      err = std::current_exception();
+      code = 1;
+    }
+    if (err) msg = 'E' + std::to_string(code);
+  }
+  if (comm.size() > 1) msg = comm.broadcast(msg);  // MPI_Bcast of the size, then of the bytes
+  if (err) std::rethrow_exception(err);  // rank 0: its own error, the one line the user reads
+  if (comm.is_root()) return lay;
+  if (msg.empty() || (msg[0] != 'P' && msg[0] != 'E'))
+    fail_all_ranks("internal error: DICOM plan broadcast: unknown message (" + std::to_string(msg.size()) + " bytes)", 1);
+  if (msg[0] == 'E') throw PeerFailure(0, std::atoi(msg.c_str() + 1));  // quiet, rank 0's exit code
+  try {
+    lay = decode_layout(msg.substr(1));
+  } catch (const std::exception& e) {
+    // the same build made these bytes on rank 0: only a bug gets here, and the other ranks have
+    // gone on, so end the job (docs/design.md "Failure semantics")
+    fail_all_ranks(std::string("internal error: ") + e.what(), 1);
+  }
   return lay;
 }
 

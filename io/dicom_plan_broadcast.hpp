@@ -19,10 +19,12 @@ std::string encode_layout(const DicomLayout& lay);
 DicomLayout decode_layout(const std::string& bytes);
 
 /// Collective (every rank of comm calls it, outside any collective_check): make_plan() runs on
-/// rank 0 alone, inside a failure agreement (collective_check), so an InputError there is rank 0's
-/// one line and the same exit code on every rank (a quiet PeerFailure), no rank left waiting; then
-/// the plan is broadcast (MPI_Bcast of encode_layout's bytes) and decoded on the other ranks.
-/// Returns the same plan on every rank; the other ranks open no file.
+/// rank 0 alone; one broadcast (MPI_Bcast of the size, then of the bytes) sends every rank either
+/// the plan (encode_layout's bytes) or rank 0's failure. A failure is thereby agreed on without a
+/// further collective: rank 0 rethrows its error (an InputError: the one line the user reads, exit
+/// 2), the others throw a quiet PeerFailure with its exit code; no rank is left waiting. Bytes that
+/// do not decode (only a bug can make them) end the job with MPI_Abort (exit 1). Returns the same
+/// plan on every rank; the other ranks open no file.
 DicomLayout broadcast_layout(const Comm& comm, const std::function<DicomLayout()>& make_plan);
 
 }  // namespace voxflow::io::dicom

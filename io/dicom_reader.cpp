@@ -134,13 +134,6 @@ Volume4D read_planes(const std::string& path, const dicom::DicomLayout& lay, Dcm
   return vol;
 }
 
-/// Rank 0's answer on every rank: is `path` a folder (a series) rather than one file.
-bool agreed_is_folder(const std::string& path, const Comm& comm) {
-  int folder = comm.is_root() && is_folder(path) ? 1 : 0;
-  MPI_Bcast(&folder, 1, MPI_INT, 0, comm.comm);
-  return folder != 0;
-}
-
 }  // namespace
 
 ImageInfo read_dicom_info(const std::string& path, const DicomReadOptions& opt) { return plan_of(path, opt).info; }
@@ -159,15 +152,19 @@ ImageInfo read_dicom_info(const std::string& path, const DicomReadOptions& opt, 
 
 Volume4D read_dicom_4d(const std::string& path, const Slab& slab, int halo, const DicomReadOptions& opt,
                        const Comm& comm) {
+  // rank 0 decides whether `path` is a folder (the ranks must take the same branch) and sends its
+  // plan; for one multi-frame file it sends an empty plan marked multiframe: every rank opens that
+  // file anyway to decode its frames, so each reads the header there (no scan)
+  const dicom::DicomLayout lay = dicom::broadcast_layout(comm, [&] {
+    if (is_folder(path)) return planned_series(path);
+    dicom::DicomLayout one_file;
+    one_file.multiframe = true;
+    return one_file;
+  });
   Volume4D vol;
-  if (!agreed_is_folder(path, comm)) {
-    // one multi-frame file: every rank opens it anyway to decode its frames, so each reads the
-    // header there (one file per rank, no scan)
-    collective_check(comm, [&] { vol = read_dicom_4d(path, slab, halo, opt); });
-    return vol;
-  }
-  const dicom::DicomLayout lay = dicom::broadcast_layout(comm, [&] { return planned_series(path); });
-  collective_check(comm, [&] { vol = read_planes(path, lay, nullptr, slab, halo); });
+  collective_check(comm, [&] {
+    vol = lay.multiframe ? read_dicom_4d(path, slab, halo, opt) : read_planes(path, lay, nullptr, slab, halo);
+  });
   return vol;
 }
 
