@@ -10,6 +10,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -192,6 +193,12 @@ void check_image_header(const DicomHeader& h) {
   if (h.rows <= 0 || h.columns <= 0) throw InputError(h.path + ": DICOM image without Rows/Columns");
 }
 
+namespace {
+std::atomic<std::int64_t> g_files_loaded{0};
+}  // namespace
+
+std::int64_t loaded_file_count() { return g_files_loaded.load(); }
+
 std::unique_ptr<DcmFileFormat> load_dicom_file(const std::string& path) {
   ensure_dicom_codecs();
   struct stat st {};
@@ -200,6 +207,7 @@ std::unique_ptr<DcmFileFormat> load_dicom_file(const std::string& path) {
   if (!S_ISREG(st.st_mode)) throw InputError(path + ": not a regular file");
   if (st.st_size == 0) throw InputError(path + ": empty file, not DICOM");
   auto file = std::make_unique<DcmFileFormat>();
+  g_files_loaded.fetch_add(1);
   const OFCondition c = file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxReadLength, ERM_autoDetect);
   if (c.bad())
     throw InputError(path + ": not a readable DICOM file (DCMTK: " + c.text() +

@@ -15,6 +15,7 @@ namespace voxflow::io::dicom {
 /// The header values of one DICOM file. A value the file lacks is NaN (numbers) or a
 /// has_* flag that is false. Lookups go to the top-level dataset, then (for the
 /// enhanced multi-frame objects) the Shared and the first Per-frame Functional Groups.
+/// (A field added here must also be added to io/dicom_plan_broadcast.cpp, which sends it to the ranks.)
 struct DicomHeader {
   std::string path;
   std::string transfer_syntax_uid;   // (0002,0010) as read
@@ -76,6 +77,9 @@ struct DicomHeader {
 /// read on demand. Throws InputError "<path>: ..." (one line) for a missing, empty,
 /// unreadable, truncated or non-DICOM file.
 std::unique_ptr<DcmFileFormat> load_dicom_file(const std::string& path);
+
+/// Files this process handed to DCMTK through load_dicom_file so far (io::dicom_read_counts).
+std::int64_t loaded_file_count();
 
 /// Parses the header of a file loaded by load_dicom_file (no checks; see check_image_header).
 DicomHeader parse_dicom_header(DcmFileFormat& file, const std::string& path);

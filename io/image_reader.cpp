@@ -66,9 +66,17 @@ Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& sla
   throw InputError(path + ": an HDF5 file is not an image series input here");
 }
 
+ImageInfo read_image_info(const std::string& path, ImageFormat fmt, const DicomReadOptions& dicom, const Comm& comm) {
+  if (fmt == ImageFormat::Dicom) return read_dicom_info(path, dicom, comm);
+  ImageInfo info;
+  collective_check(comm, [&] { info = read_image_info(path, fmt, dicom); });
+  return info;
+}
+
 Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
                        const DicomReadOptions& dicom, const Comm& comm) {
   if (fmt == ImageFormat::Nifti) return read_nifti_4d(path, slab, halo, comm);
+  if (fmt == ImageFormat::Dicom) return read_dicom_4d(path, slab, halo, dicom, comm);
   Volume4D v;
   collective_check(comm, [&] { v = read_image_4d(path, fmt, slab, halo, dicom); });
   return v;

@@ -24,9 +24,13 @@ ImageInfo read_image_info(const std::string& path, ImageFormat fmt, const DicomR
 Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
                        const DicomReadOptions& dicom = {});
 
-/// Collective form (call it on every rank, outside any collective_check; failures are agreed on
-/// inside): NIfTI through the collective read_nifti_4d (a one-stream .nii.gz is inflated once, by
-/// rank 0, and streamed to the ranks), DICOM as above on every rank.
+/// Collective forms (call them on every rank, outside any collective_check; failures are agreed on
+/// inside, an InputError is one line and exit 2 on every rank): NIfTI through the collective
+/// read_nifti_4d (a one-stream .nii.gz is inflated once, by rank 0, and streamed to the ranks);
+/// DICOM through the collective read_dicom_info / read_dicom_4d (a folder is scanned once, by
+/// rank 0, and the plan broadcast; each rank then opens only the files of its slab planes). The
+/// NIfTI header is read on every rank (one small read); HDF5 is refused on every rank.
+ImageInfo read_image_info(const std::string& path, ImageFormat fmt, const DicomReadOptions& dicom, const Comm& comm);
 Volume4D read_image_4d(const std::string& path, ImageFormat fmt, const Slab& slab, int halo,
                        const DicomReadOptions& dicom, const Comm& comm);
 

@@ -12,7 +12,7 @@ PKGS=(
   libnifti2-dev libdcmtk-dev dcmtk libyaml-cpp-dev nlohmann-json3-dev libpng-dev libcairo2-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-pydicom python3-h5py python3-pytest
-  python3-pil python3-matplotlib python3-yaml python3-skimage python3-scikit-fmm fonts-dejavu-core bc time
+  python3-pil python3-matplotlib python3-yaml python3-skimage python3-scikit-fmm fonts-dejavu-core bc time strace
   slurm-wlm munge
   gfortran file patch unzip xz-utils bzip2 python3-dev python3-cffi-backend
 )

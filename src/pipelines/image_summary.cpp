@@ -17,7 +17,7 @@ ImageSummary describe_image(const std::string& path, int slices, bool with_range
     collective_check(comm, [&] { s.h5 = io::read_h5_info(path); });
     return s;
   }
-  collective_check(comm, [&] { s.info = io::read_image_info(path, s.format, dopt); });
+  s.info = io::read_image_info(path, s.format, dopt, comm);  // collective: a DICOM folder is scanned by rank 0 only
   if (!with_range) return s;
   const Slab slab = make_slab(s.info.grid.nz(), comm.rank(), comm.size());
   Volume4D v;

@@ -182,7 +182,10 @@ RunSummary run_kinetics(const KineticsOptions& o, const Comm& comm) {
     if (fmt == io::ImageFormat::Nifti && io::detect_format(ctx.input) != io::ImageFormat::Nifti)
       throw InputError(ctx.input + " is not a NIfTI file");
     if (fmt == io::ImageFormat::Dicom) io::detect_format(ctx.input);  // missing / empty file: one clear line
-    ctx.info = io::read_image_info(ctx.input, fmt, dicom_opts);
+  });
+  // collective (agrees on failures itself): a DICOM folder is scanned by rank 0 only, the plan broadcast
+  ctx.info = io::read_image_info(ctx.input, fmt, dicom_opts, comm);
+  collective_check(comm, [&] {
     const std::vector<double> tv = o.times_file.empty() ? std::vector<double>{} : io::read_times_file(o.times_file);
     ctx.axis = kinetics::make_time_axis(static_cast<int>(ctx.info.grid.nt), ctx.info.frame_times_s, o.frame_interval_s, tv,
                                         o.times_file, o.injection_index);

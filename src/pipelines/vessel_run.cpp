@@ -38,18 +38,23 @@ double now(const Comm& comm) {
 
 /// The t = 0 volume of the rank's slab of a 3D image, with `halo` planes (a NIfTI file fills them
 /// from the file, straight into the 3D volume; a DICOM series goes through the 4D reader and
-/// leaves them for the halo exchange).
+/// leaves them for the halo exchange). Collective (call it outside any collective_check; it agrees
+/// on failures itself): a DICOM folder is scanned by rank 0 only and the plan broadcast.
 Volume3D read_volume(const std::string& path, io::ImageFormat fmt, const Grid& grid, const Slab& slab,
-                     const std::string& label, int halo = 0) {
-  if (fmt == io::ImageFormat::Nifti) return io::read_nifti_3d(path, slab, halo);
-  const Volume4D v4 = io::read_image_4d(path, fmt, slab, 0);
-  Volume3D v(grid, slab, halo, label);
-  auto src = Kokkos::create_mirror_view(v4.data);
-  Kokkos::deep_copy(src, v4.data);
-  auto dst = Kokkos::create_mirror_view(v.data);
-  for (std::int64_t n = 0; n < v.layout.owned_voxels(); ++n)
-    dst(v.layout.owned_to_storage(n)) = src(v4.layout.owned_to_storage(n), 0);
-  Kokkos::deep_copy(v.data, dst);
+                     const std::string& label, const Comm& comm, int halo = 0) {
+  // a one-stream .nii.gz is inflated once, by rank 0, and streamed to the ranks
+  if (fmt == io::ImageFormat::Nifti) return io::read_nifti_3d(path, slab, halo, comm);
+  Volume3D v;
+  const Volume4D v4 = io::read_image_4d(path, fmt, slab, 0, io::DicomReadOptions{}, comm);
+  collective_check(comm, [&] {
+    v = Volume3D(grid, slab, halo, label);
+    auto src = Kokkos::create_mirror_view(v4.data);
+    Kokkos::deep_copy(src, v4.data);
+    auto dst = Kokkos::create_mirror_view(v.data);
+    for (std::int64_t n = 0; n < v.layout.owned_voxels(); ++n)
+      dst(v.layout.owned_to_storage(n)) = src(v4.layout.owned_to_storage(n), 0);
+    Kokkos::deep_copy(v.data, dst);
+  });
   return v;
 }
 
@@ -92,8 +97,8 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   collective_check(comm, [&] {
     fmt = io::detect_format(o.input);
     if (fmt == io::ImageFormat::Hdf5) throw InputError("vessel: give a NIfTI file or a DICOM series, not HDF5");
-    info = io::read_image_info(o.input, fmt);
   });
+  info = io::read_image_info(o.input, fmt, io::DicomReadOptions{}, comm);  // collective: a DICOM folder is scanned once
   const Grid in_grid = info.grid;
   const auto& isp = in_grid.spacing_mm;
   const double smin = std::min({isp[0], isp[1], isp[2]}), smax = std::max({isp[0], isp[1], isp[2]});
@@ -130,20 +135,20 @@ VesselSummary run_vessel(const VesselOptions& o, const Comm& comm) {
   // reads, so that it works on the image in place (no copy of a large volume)
   const bool lazy = o.lazy_vesselness && !o.c_auto;
   const int read_halo = lazy && s.resampled_to_mm == 0.0 ? filters::frangi_block_margin(fo) : 0;
-  collective_check(comm, [&] {
-    img = read_volume(o.input, fmt, in_grid, in_slab, "cta", read_halo);
-    fault_point("read", comm);
-  });
+  img = read_volume(o.input, fmt, in_grid, in_slab, "cta", comm, read_halo);
+  collective_check(comm, [&] { fault_point("read", comm); });
   const bool has_mask = !o.mask.empty();
-  if (has_mask)
+  if (has_mask) {
+    io::ImageFormat mf{};
+    collective_check(comm, [&] { mf = io::detect_format(o.mask); });
+    const io::ImageInfo mi = io::read_image_info(o.mask, mf, io::DicomReadOptions{}, comm);
     collective_check(comm, [&] {
-      const io::ImageFormat mf = io::detect_format(o.mask);
-      const io::ImageInfo mi = io::read_image_info(o.mask, mf);
       if (mi.grid.dims != in_grid.dims || mi.grid.nt != 1)
         throw InputError("vessel: the mask " + o.mask + " (" + mi.grid.describe() + ") is not on the image grid (" +
                          in_grid.describe() + ")");
-      mask = read_volume(o.mask, mf, in_grid, in_slab, "mask");
     });
+    mask = read_volume(o.mask, mf, in_grid, in_slab, "mask", comm);
+  }
   if (s.resampled_to_mm > 0.0) {
     img = filters::resample_trilinear(img, grid, comm);
     if (has_mask) {  // inside where the interpolated mask is >= 0.5

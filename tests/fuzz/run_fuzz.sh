@@ -13,8 +13,9 @@ work=$2
 secs=${3:-20}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$work"
-# MPI's headers: the NIfTI reader also holds the collective (rank 0 inflates) read; the harness
-# calls the per-rank entry points, so MPI is linked but never initialised
+# MPI's headers: the NIfTI and DICOM readers also hold the collective reads (rank 0 inflates, rank
+# 0 scans a folder); the harnesses call the per-rank entry points, so MPI is linked but never
+# initialised
 mpi_inc=()
 for d in $(mpicxx --showme:incdirs 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/openmpi/include); do mpi_inc+=(-isystem "$d"); done
 mpi_lib="$(mpicxx --showme:link 2>/dev/null || echo -lmpi)"
@@ -28,10 +29,10 @@ declare -A sources=(
   [heatmap_binary]="io/heatmap_binary.cpp io/heatmap.cpp src/core/grid.cpp"
   [config_yaml]="io/config_file.cpp"
   [nifti]="io/nifti_reader.cpp io/gzip_index.cpp src/core/mpi_context.cpp $core"
-  [dicom]="io/dicom_reader.cpp io/dicom_layout.cpp io/dicom_header.cpp io/dicom_frame_reader.cpp io/dicom_codecs.cpp io/dicom_geometry.cpp $core"
+  [dicom]="io/dicom_reader.cpp io/dicom_plan_broadcast.cpp io/dicom_layout.cpp io/dicom_header.cpp io/dicom_frame_reader.cpp io/dicom_codecs.cpp io/dicom_geometry.cpp src/core/mpi_context.cpp $core"
 )
 declare -A libs=([config_yaml]="-lyaml-cpp" [nifti]="-ltrilinos_kokkoscore -lnifti2 -lznz -lz $mpi_lib"
-  [dicom]="-ltrilinos_kokkoscore -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd -lz")
+  [dicom]="-ltrilinos_kokkoscore -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd -lz $mpi_lib")
 
 # ---- seed corpora from the formats' own writers --------------------------------------------------
 /usr/bin/python3 - "$work/seeds" <<'PY'

@@ -247,3 +247,73 @@ def test_broken_stream_exits_2_on_every_rank(work, foreign_series, which, np_):
         if cmd[0] == "kinetics":
             assert not os.path.exists(os.path.join(cmd[6], "summary.yaml"))
             assert not os.path.exists(os.path.join(cmd[6], "manifest.json"))
+
+
+# ---- a DICOM series folder: scanned once, by rank 0, and the plan broadcast ---------------------
+
+@pytest.fixture(scope="module")
+def dicom_folders(work, phantom):
+    """The phantom as a folder of 180 single-frame files (tests/python/dicom_series_folder.py), plus
+    a copy holding one file of another series and a copy with one file cut after its preamble."""
+    import shutil
+    import pydicom
+    from dicom_series_folder import split_multiframe
+    good = os.path.join(work, "series_dir")
+    assert split_multiframe(phantom, good) == (6, 30)
+    names = sorted(os.listdir(good))
+    mixed = os.path.join(work, "series_dir_mixed")
+    shutil.copytree(good, mixed)
+    ds = pydicom.dcmread(os.path.join(mixed, names[7]))
+    ds.SeriesInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(os.path.join(mixed, names[7]))
+    corrupt = os.path.join(work, "series_dir_corrupt")
+    shutil.copytree(good, corrupt)
+    with open(os.path.join(corrupt, names[100]), "r+b") as fh:
+        fh.truncate(400)  # "DICM" at 128 is kept: a DICOM file that cannot be read, not a stray file
+    return good, mixed, corrupt
+
+
+@pytest.mark.parametrize("np_", [1, 2, 3])
+def test_dicom_folder_gives_the_maps_of_the_multiframe_file_on_any_rank_count(work, phantom, dicom_folders, np_):
+    """Kinetics on the folder (its plan made by rank 0 and broadcast, each rank loading the files
+    of its slab) equals kinetics on the multi-frame file on 1 rank, bit for bit (same pixels; the
+    same time axis through --frame-interval), on 1, 2 and 3 ranks; `voxflow info` reads it too."""
+    import h5py
+    import numpy as np
+    ref = os.path.join(work, "multiframe_ref")
+    if not os.path.isdir(ref):
+        check_ok(run(["kinetics", "--dicom", phantom, "--frame-interval", 70, "-o", ref, "--no-progress",
+                      "--no-dicom-export"]))
+    o = os.path.join(work, f"series_dir_maps_{np_}")
+    check_ok(run(["kinetics", "--dicom", dicom_folders[0], "--frame-interval", 70, "-o", o, "--no-progress",
+                  "--no-dicom-export"], np_=np_))
+    with h5py.File(os.path.join(ref, "kinetics_maps.h5")) as a, h5py.File(os.path.join(o, "kinetics_maps.h5")) as b:
+        assert sorted(a["maps"]) == sorted(b["maps"])
+        for k in a["maps"]:
+            assert np.array_equal(a["maps"][k][()], b["maps"][k][()], equal_nan=True), k
+    r = run(["info", dicom_folders[0]], np_=np_)
+    check_ok(r)
+    assert "DICOM series" in r.stdout and "32 x 24 x 6" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("np_", [1, 2, 3])
+@pytest.mark.parametrize("which", ["mixed", "corrupt"])
+def test_bad_dicom_folder_exits_2_on_every_rank(work, dicom_folders, which, np_):
+    """A folder of two series or with an unreadable file: rank 0 finds it while scanning; every rank
+    exits 2 within 10 s (no rank waits for a plan that never comes), one error line naming the
+    folder, nothing under a final output name."""
+    path = dicom_folders[1] if which == "mixed" else dicom_folders[2]
+    for cmd in (["kinetics", "--dicom", path, "-o", os.path.join(work, f"bad_dir_{which}_{np_}"), "--no-progress"],
+                ["info", path]):
+        rc_dir = os.path.join(work, f"rc_bad_dir_{which}_{np_}_{cmd[0]}")
+        t0 = time.time()
+        r = run_ranks(cmd, np_, {}, rc_dir)
+        assert time.time() - t0 < 10, r.stderr
+        codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
+        assert codes == [2] * np_, (codes, r.stderr)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
+        assert len(lines) == 1 and path in lines[0], r.stderr
+        assert ("series" if which == "mixed" else "not a readable DICOM file") in lines[0], lines[0]
+        if cmd[0] == "kinetics":
+            o = cmd[4]
+            assert not os.path.isdir(o) or [f for f in files_under(o) if ".tmp-" not in f] == [], files_under(o)

@@ -111,6 +111,34 @@ def test_same_on_one_and_two_ranks(phantom):
     assert a.shape == b.shape and np.allclose(a, b, atol=1e-5)
 
 
+def test_dicom_series_folder_input(phantom):
+    """The phantom's CTA as a folder of single-frame DICOM files (pydicom; one file per slice,
+    shuffled names): scanned by rank 0 alone and the plan broadcast (io/dicom_plan_broadcast.hpp).
+    The centerline and measurements equal the NIfTI run's (to the float32 rounding of the NIfTI
+    affine) and are the same on 1 and 2 ranks."""
+    import pydicom
+    from dicom_series_folder import nifti_to_series
+    d, clicks = phantom
+    series = d + "/cta_dicom"
+    tpl = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files", "MR_small.dcm")
+    assert nifti_to_series(d + "/ph/cta.nii.gz", series, tpl) == int(SIZE.split(",")[2])
+    s = ",".join(clicks["start_mm"].split())
+    e = ",".join(clicks["end_mm"].split())
+    got = {}
+    for n in (1, 2):
+        out = f"{d}/dicom_out{n}"
+        r = run(["vessel", "-i", series, "--start", s, "--end", e, "-o", out], np_=n)
+        assert r.returncode == 0, r.stderr
+        got[n] = {f: read_csv(f"{out}/{f}")[1] for f in ("centerline.csv", "measurements.csv")}
+    ref = f"{d}/nifti_ref"
+    r = vessel(d, clicks, ref, None)
+    assert r.returncode == 0, r.stderr
+    for f in ("centerline.csv", "measurements.csv"):
+        assert np.array_equal(got[1][f], got[2][f], equal_nan=True), f
+        want = read_csv(f"{ref}/{f}")[1]
+        assert want.shape == got[1][f].shape and np.allclose(want, got[1][f], atol=1e-4, equal_nan=True), f
+
+
 @pytest.mark.parametrize(
     "case",
     ["start_outside", "end_outside", "identical", "malformed", "unreachable", "not3d"],
