@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "src/core/error.hpp"
+#include "src/core/run_capturing.hpp"
 
 namespace voxflow::io::dicom {
 
@@ -195,16 +196,12 @@ DicomLayout broadcast_layout(const Comm& comm, const std::function<DicomLayout()
   int code = 0;
   std::string msg;
   if (comm.is_root()) {
-    try {
-      lay = make_plan();
-      if (comm.size() > 1) msg = 'P' + encode_layout(lay);
-    } catch (const Error& e) {
-      err = std::current_exception();
-      code = e.exit_code();
-    } catch (...) {
-      err = std::current_exception();
-      code = 1;
-    }
+    run_capturing(
+        [&] {
+          lay = make_plan();
+          if (comm.size() > 1) msg = 'P' + encode_layout(lay);
+        },
+        err, code);
     if (err) msg = 'E' + std::to_string(code);
   }
   if (comm.size() > 1) msg = comm.broadcast(msg);  // MPI_Bcast of the size, then of the bytes

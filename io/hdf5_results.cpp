@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "src/core/error.hpp"
+#include "src/core/run_capturing.hpp"
 #include "voxflow/version.hpp"
 
 #ifndef H5_HAVE_PARALLEL
@@ -314,21 +315,6 @@ Grid read_grid(hid_t file, const std::string& path) {
 
 // ---- MPI helpers -----------------------------------------------------------------------------
 
-/// Runs f and keeps its exception in err with its exit code in code (an Error's code, else 1)
-/// instead of letting it escape: for code that must reach a collective call first.
-template <class F>
-void run_capturing(F&& f, std::exception_ptr& err, int& code) {
-  try {
-    f();
-  } catch (const Error& e) {
-    err = std::current_exception();
-    code = e.exit_code();
-  } catch (...) {
-    err = std::current_exception();
-    code = 1;
-  }
-  if (err && code == 0) code = 1;
-}
 
 /// Runs f on rank 0 only; when it throws, rank 0 rethrows its own error and every other rank
 /// throws PeerFailure(0, same exit code), so the user reads one line (as collective_check).

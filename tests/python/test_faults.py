@@ -59,6 +59,19 @@ def run_ranks(args, np_, env, rc_dir, timeout=60):
                           env=dict(os.environ, **env))
 
 
+def input_error_on_every_rank(cmd, np_, rc_dir, path):
+    """Runs cmd on np_ ranks under a launcher that does not end the others; asserts that every rank
+    exited 2 within 10 s and that one error line, naming `path`, was printed. Returns that line."""
+    t0 = time.time()
+    r = run_ranks(cmd, np_, {}, rc_dir)
+    assert time.time() - t0 < 10, r.stderr
+    codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
+    assert codes == [2] * np_, (codes, r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
+    assert len(lines) == 1 and path in lines[0], r.stderr
+    return lines[0]
+
+
 @pytest.mark.parametrize("np_", [2, 3])
 @pytest.mark.parametrize("stage", STAGES)
 def test_fault_on_rank_1_ends_every_rank(work, phantom, stage, np_):
@@ -236,14 +249,7 @@ def test_broken_stream_exits_2_on_every_rank(work, foreign_series, which, np_):
     path = foreign_series[1] if which == "cut" else foreign_series[2]
     for cmd in (["kinetics", "--nifti", path, "--frame-interval", 70, "-o", os.path.join(work, f"broken_{which}_{np_}"),
                  "--no-progress"], ["info", path]):
-        rc_dir = os.path.join(work, f"rc_broken_{which}_{np_}_{cmd[0]}")
-        t0 = time.time()
-        r = run_ranks(cmd, np_, {}, rc_dir)
-        assert time.time() - t0 < 10, r.stderr
-        codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
-        assert codes == [2] * np_, (codes, r.stderr)
-        lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
-        assert len(lines) == 1 and path in lines[0], r.stderr
+        input_error_on_every_rank(cmd, np_, os.path.join(work, f"rc_broken_{which}_{np_}_{cmd[0]}"), path)
         if cmd[0] == "kinetics":
             assert not os.path.exists(os.path.join(cmd[6], "summary.yaml"))
             assert not os.path.exists(os.path.join(cmd[6], "manifest.json"))
@@ -305,15 +311,8 @@ def test_bad_dicom_folder_exits_2_on_every_rank(work, dicom_folders, which, np_)
     path = dicom_folders[1] if which == "mixed" else dicom_folders[2]
     for cmd in (["kinetics", "--dicom", path, "-o", os.path.join(work, f"bad_dir_{which}_{np_}"), "--no-progress"],
                 ["info", path]):
-        rc_dir = os.path.join(work, f"rc_bad_dir_{which}_{np_}_{cmd[0]}")
-        t0 = time.time()
-        r = run_ranks(cmd, np_, {}, rc_dir)
-        assert time.time() - t0 < 10, r.stderr
-        codes = sorted(int(open(os.path.join(rc_dir, f)).read()) for f in os.listdir(rc_dir))
-        assert codes == [2] * np_, (codes, r.stderr)
-        lines = [l for l in r.stderr.splitlines() if l.startswith("voxflow: error")]
-        assert len(lines) == 1 and path in lines[0], r.stderr
-        assert ("series" if which == "mixed" else "not a readable DICOM file") in lines[0], lines[0]
+        line = input_error_on_every_rank(cmd, np_, os.path.join(work, f"rc_bad_dir_{which}_{np_}_{cmd[0]}"), path)
+        assert ("series" if which == "mixed" else "not a readable DICOM file") in line, line
         if cmd[0] == "kinetics":
             o = cmd[4]
             assert not os.path.isdir(o) or [f for f in files_under(o) if ".tmp-" not in f] == [], files_under(o)
