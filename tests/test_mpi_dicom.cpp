@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/gtest_support.hpp"
+#include "tests/mpi_test_support.hpp"
 #include "io/atomic_file.hpp"
 #include "io/dicom_reader.hpp"
 #include "io/dicom_writer.hpp"
@@ -25,29 +26,6 @@ using namespace voxflow;
 using namespace voxflow::io;
 
 namespace {
-
-/// A fresh folder made by rank 0, its name known to every rank; removed at the end.
-struct SharedTempDir {
-  Comm comm;
-  std::string path;
-  SharedTempDir() {
-    std::string p;
-    if (comm.is_root()) {
-      char tmpl[] = "/tmp/voxflow-mpi-dicom-XXXXXX";
-      const char* d = ::mkdtemp(tmpl);
-      p = d ? d : "";
-    }
-    path = comm.broadcast(p);
-    if (path.empty()) throw std::runtime_error("mkdtemp failed on rank 0");
-  }
-  ~SharedTempDir() {
-    comm.barrier();
-    if (comm.is_root()) {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  }
-};
 
 int run_python(const std::string& dir, const std::string& script, const std::string& args, std::string* log) {
   return voxflow::testing::run_python(dir, script, args, log, "check");
@@ -95,7 +73,7 @@ class DicomMultiframeRoundTrip : public ::testing::TestWithParam<bool> {};
 TEST_P(DicomMultiframeRoundTrip, WriteOnRootReadSlabsEverywhere) {
   const bool left_handed = GetParam();
   Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-mpi-dicom");
   const std::string path = tmp.path + "/phantom.dcm";
   Grid g;
   g.dims = {7, 5, 3};
@@ -187,7 +165,7 @@ print("ok", float(ds[0].RescaleSlope), int(ds[3].pixel_array[1, 2]), "1/min" in 
 
 TEST(DicomMapSeries, WrittenByAllRanksReadsBackWithinHalfASlope) {
   Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-mpi-dicom");
   const std::string folder = tmp.path + "/maps";
   Grid g;
   g.dims = {6, 4, 5};
@@ -259,7 +237,7 @@ TEST(DicomMapSeries, WrittenByAllRanksReadsBackWithinHalfASlope) {
 
 TEST(DicomMapSeries, ConstantMapAndAllNaNMapStillWrite) {
   Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-mpi-dicom");
   Grid g;
   g.dims = {3, 2, 4};
   for (float fill : {42.5f, static_cast<float>(NAN)}) {

@@ -29,6 +29,7 @@
 #include "src/core/mpi_context.hpp"
 #include "src/core/slab.hpp"
 #include "tests/gtest_support.hpp"
+#include "tests/mpi_test_support.hpp"
 
 using namespace voxflow;
 using namespace voxflow::io;
@@ -36,29 +37,6 @@ using namespace voxflow::io;
 namespace {
 
 const std::string kFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files/";
-
-/// A fresh folder made by rank 0, its name known to every rank; removed at the end.
-struct SharedTempDir {
-  Comm comm;
-  std::string path;
-  SharedTempDir() {
-    std::string p;
-    if (comm.is_root()) {
-      char tmpl[] = "/tmp/voxflow-plan-bcast-XXXXXX";
-      const char* d = ::mkdtemp(tmpl);
-      p = d ? d : "";
-    }
-    path = comm.broadcast(p);
-    if (path.empty()) throw std::runtime_error("mkdtemp failed on rank 0");
-  }
-  ~SharedTempDir() {
-    comm.barrier();
-    if (comm.is_root()) {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  }
-};
 
 // 3 slices x 2 time points from MR_small.dcm: oblique, TemporalPositionIdentifier, random file
 // names, its own rescale on the middle slice, a text file beside them; argv[3] = "mixed" adds a
@@ -206,7 +184,7 @@ std::size_t regular_files(const std::string& dir) {
 
 TEST(DicomPlanBroadcast, FolderIsScannedOnceByRankZero) {
   const Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-plan-bcast");
   const std::string dir = tmp.path + "/series";
   ASSERT_NO_FATAL_FAILURE(make_folder(comm, tmp.path, dir, "plain"));
   const std::int64_t in_folder = static_cast<std::int64_t>(regular_files(dir));  // 6 images + README.txt
@@ -253,7 +231,7 @@ TEST(DicomPlanBroadcast, FolderIsScannedOnceByRankZero) {
 
 TEST(DicomPlanBroadcast, BroadcastPlanEqualsTheLocalPlanFieldByField) {
   const Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-plan-bcast");
   const std::string dir = tmp.path + "/series";
   ASSERT_NO_FATAL_FAILURE(make_folder(comm, tmp.path, dir, "plain"));
   {
@@ -280,7 +258,7 @@ TEST(DicomPlanBroadcast, BroadcastPlanEqualsTheLocalPlanFieldByField) {
 
 TEST(DicomPlanBroadcast, TwoSeriesInOneFolderFailOnEveryRank) {
   const Comm comm;
-  SharedTempDir tmp;
+  voxflow::testing::SharedTempDir tmp("voxflow-plan-bcast");
   const std::string dir = tmp.path + "/mixed";
   ASSERT_NO_FATAL_FAILURE(make_folder(comm, tmp.path, dir, "mixed"));
   for (int pass = 0; pass < 2; ++pass) {
