@@ -118,17 +118,17 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   Grid grid4 = grid;
   grid4.nt = n_tp;
   Volume4D density(grid4, slab, 0, "activity_density");
-  collective_check(comm, [&] {
-    fault_point("read", comm);
-    for (int k = 0; k < n_tp; ++k) {
-      const Volume3D tp = io::read_nifti_3d(images_sorted[static_cast<size_t>(k)], slab, 0);
-      auto dst = density.data;
-      auto src = tp.data;
-      Kokkos::parallel_for(
-          "tia_stack", Kokkos::RangePolicy<>(0, static_cast<std::int64_t>(src.extent(0))),
-          KOKKOS_LAMBDA(std::int64_t v) { dst(v, k) = src(v); });
-    }
-  });
+  collective_check(comm, [&] { fault_point("read", comm); });
+  for (int k = 0; k < n_tp; ++k) {
+    // collective: a one-stream .nii.gz is inflated once, by rank 0 (io/nifti_reader.hpp), and a
+    // failure is agreed on inside
+    const Volume3D tp = io::read_nifti_3d(images_sorted[static_cast<size_t>(k)], slab, 0, comm);
+    auto dst = density.data;
+    auto src = tp.data;
+    Kokkos::parallel_for(
+        "tia_stack", Kokkos::RangePolicy<>(0, static_cast<std::int64_t>(src.extent(0))),
+        KOKKOS_LAMBDA(std::int64_t v) { dst(v, k) = src(v); });
+  }
   Kokkos::fence();
   sum.timing_s["read"] = t0.seconds();
 
@@ -150,7 +150,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
     otsu = filters::otsu_threshold(total, comm);
     mask = tia::body_mask(total, cfg.mask_min_fraction_of_max, comm);
   } else if (cfg.mask_mode == tia::MaskMode::File) {
-    collective_check(comm, [&] { mask = io::read_nifti_3d(cfg.mask_path, slab, 0); });
+    mask = io::read_nifti_3d(cfg.mask_path, slab, 0, comm);  // collective, agrees on failures
     auto m = mask.data;
     Kokkos::parallel_for(
         "tia_mask_binarise", Kokkos::RangePolicy<>(0, n_owned), KOKKOS_LAMBDA(std::int64_t v) { m(v) = m(v) != 0.0f ? 1.0f : 0.0f; });
@@ -213,7 +213,7 @@ RunSummary run_tia(const TiaOptions& options, const Comm& comm) {
   std::vector<RegionReport> regions;
   if (cfg.regions_enabled) {
     Volume3D labels_f;
-    collective_check(comm, [&] { labels_f = io::read_nifti_3d(cfg.label_map_path, slab, 0); });
+    labels_f = io::read_nifti_3d(cfg.label_map_path, slab, 0, comm);  // collective, agrees on failures
     labels = decode_labels(labels_f);
     const int max_label = cfg.region_classes.rbegin()->first;
     const tia::LabelSums sums = tia::label_sums(SlabLayout{grid, slab, 0}, activity, labels, in_mask, max_label, comm);
