@@ -10,4 +10,9 @@ namespace voxflow::testing {
 int run_python(const std::string& dir, const std::string& script, const std::string& args, std::string* log,
                const std::string& stem = "script");
 
+/// Runs the python file `script_path` (e.g. VOXFLOW_SOURCE_DIR "/tests/python/...") with `args`;
+/// stdout and stderr go to DIR/<stem>.log and into *log. Returns what std::system returns.
+int run_python_file(const std::string& dir, const std::string& script_path, const std::string& args, std::string* log,
+                    const std::string& stem = "script");
+
 }  // namespace voxflow::testing

@@ -268,50 +268,20 @@ TEST(DicomFiles, MultiFrameSlabsOfEveryEncodingMatchPydicom) {
   }
 }
 
-// A folder of 3 slices x 2 time points written by pydicom from MR_small.dcm: oblique
-// orientation, 2 mm between slices (SliceThickness says 0.8), TemporalPositionIdentifier,
-// AcquisitionTime 30 s apart, random file names and InstanceNumbers, its own rescale on the
-// middle slice, and a text file beside them.
-const char* kFolderScript = R"PY(
-import sys, os, copy, random, uuid, numpy as np, pydicom
-from pydicom.uid import generate_uid
-src_path, out = sys.argv[1], sys.argv[2]
-src = pydicom.dcmread(src_path)
-a, b = 0.3, 0.2
-r = np.array([np.cos(a), np.sin(a), 0.0])
-c = np.array([-np.sin(a) * np.cos(b), np.cos(a) * np.cos(b), np.sin(b)])
-n = np.cross(r, c)
-origin = np.array([10.0, -5.0, 7.0])
-series = generate_uid()
-random.seed(7)
-numbers = random.sample(range(1, 100), 6)
-for z in (2, 0, 1):
-    for t in (1, 0):
-        ds = copy.deepcopy(src)
-        ds.SOPInstanceUID = generate_uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.SeriesInstanceUID = series
-        ds.ImageOrientationPatient = ["%.8f" % v for v in list(r) + list(c)]
-        ds.ImagePositionPatient = ["%.6f" % v for v in origin + 2.0 * z * n]
-        ds.TemporalPositionIdentifier = t + 1
-        ds.AcquisitionTime = "1200%02d.%d" % (30 * t, 1 + z)
-        ds.InstanceNumber = numbers.pop()
-        if z == 1:
-            ds.RescaleSlope = "2"
-            ds.RescaleIntercept = "-7"
-        arr = (np.arange(64 * 64).reshape(64, 64) % 97 + 100 * z + 1000 * t).astype(np.int16)
-        ds.PixelData = arr.tobytes()
-        ds.save_as(os.path.join(out, uuid.uuid4().hex + ".dcm"))
-with open(os.path.join(out, "README.txt"), "w") as f:
-    f.write("not DICOM\n" * 50)
-)PY";
-
+// A folder of 3 slices x 2 time points written by pydicom from MR_small.dcm
+// (tests/python/dicom_series_folder.py --mr-small-folder, seed 7): oblique orientation, 2 mm
+// between slices (SliceThickness says 0.8), TemporalPositionIdentifier, AcquisitionTime 30 s
+// apart, random file names and InstanceNumbers, its own rescale on the middle slice, and a text
+// file beside them.
 TEST(DicomFiles, FolderOfShuffledSingleFramesReadsAsXYZT) {
   TempDir tmp;
   const std::string dir = tmp.path + "/series";
   std::filesystem::create_directory(dir);
   std::string log;
-  ASSERT_EQ(run_python(tmp.path, kFolderScript, kFiles + "MR_small.dcm " + dir, &log), 0) << log;
+  ASSERT_EQ(voxflow::testing::run_python_file(tmp.path, VOXFLOW_SOURCE_DIR "/tests/python/dicom_series_folder.py",
+                                              "--mr-small-folder " + kFiles + "MR_small.dcm " + dir, &log),
+            0)
+      << log;
 
   const ImageInfo info = read_dicom_info(dir);
   EXPECT_EQ(info.format, "DICOM series");

@@ -38,53 +38,18 @@ namespace {
 
 const std::string kFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files/";
 
-// 3 slices x 2 time points from MR_small.dcm: oblique, TemporalPositionIdentifier, random file
-// names, its own rescale on the middle slice, a text file beside them; argv[3] = "mixed" adds a
-// seventh image of another series.
-const char* kFolderScript = R"PY(
-import sys, os, copy, random, uuid, numpy as np, pydicom
-from pydicom.uid import generate_uid
-src_path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-os.makedirs(out)
-src = pydicom.dcmread(src_path)
-a, b = 0.3, 0.2
-r = np.array([np.cos(a), np.sin(a), 0.0])
-c = np.array([-np.sin(a) * np.cos(b), np.cos(a) * np.cos(b), np.sin(b)])
-n = np.cross(r, c)
-origin = np.array([10.0, -5.0, 7.0])
-series = generate_uid()
-random.seed(11)
-numbers = random.sample(range(1, 100), 7)
-def write(z, t, uid):
-    ds = copy.deepcopy(src)
-    ds.SOPInstanceUID = generate_uid()
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.SeriesInstanceUID = uid
-    ds.ImageOrientationPatient = ["%.8f" % v for v in list(r) + list(c)]
-    ds.ImagePositionPatient = ["%.6f" % v for v in origin + 2.0 * z * n]
-    ds.TemporalPositionIdentifier = t + 1
-    ds.AcquisitionTime = "1200%02d.%d" % (30 * t, 1 + z)
-    ds.InstanceNumber = numbers.pop()
-    if z == 1:
-        ds.RescaleSlope = "2"
-        ds.RescaleIntercept = "-7"
-    arr = (np.arange(64 * 64).reshape(64, 64) % 97 + 100 * z + 1000 * t).astype(np.int16)
-    ds.PixelData = arr.tobytes()
-    ds.save_as(os.path.join(out, uuid.uuid4().hex + ".dcm"))
-for z in (2, 0, 1):
-    for t in (1, 0):
-        write(z, t, series)
-if mode == "mixed":
-    write(0, 0, generate_uid())
-with open(os.path.join(out, "README.txt"), "w") as f:
-    f.write("not DICOM\n" * 50)
-)PY";
-
-/// Rank 0 writes the folder; every rank learns whether that worked.
+/// Rank 0 writes DIR: 3 slices x 2 time points from MR_small.dcm (tests/python/dicom_series_folder.py
+/// --mr-small-folder, seed 11, 7 InstanceNumbers drawn): oblique, TemporalPositionIdentifier,
+/// random file names, its own rescale on the middle slice, a text file beside them; mode "mixed"
+/// adds a seventh image of another series. Every rank learns whether that worked.
 void make_folder(const Comm& comm, const std::string& tmp, const std::string& dir, const char* mode) {
   int rc = 0;
   std::string log;
-  if (comm.is_root()) rc = voxflow::testing::run_python(tmp, kFolderScript, kFiles + "MR_small.dcm " + dir + " " + mode, &log, "folder");
+  const std::string args = "--mr-small-folder " + kFiles + "MR_small.dcm " + dir + " --seed 11 --draws 7" +
+                           (std::string(mode) == "mixed" ? " --mixed" : "");
+  if (comm.is_root())
+    rc = voxflow::testing::run_python_file(tmp, VOXFLOW_SOURCE_DIR "/tests/python/dicom_series_folder.py", args, &log,
+                                           "folder");
   ASSERT_EQ(comm.broadcast(std::to_string(rc)), "0") << log;
 }
 
