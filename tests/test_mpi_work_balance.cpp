@@ -2,8 +2,10 @@
 // ends with its share of the global order, and results come back to where the items were.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
+#include "src/core/error.hpp"
 #include "src/core/mpi_context.hpp"
 #include "src/core/work_balance.hpp"
 
@@ -47,6 +49,12 @@ void check_layout(const std::vector<std::int64_t>& per_rank) {
     EXPECT_EQ(back[i * 2], 2.0 * static_cast<double>(start + i));
     EXPECT_EQ(back[i * 2 + 1], static_cast<double>(start + i) + 0.5);
   }
+  // the same into caller memory (no allocation; poisoned first, so every value must be written)
+  std::vector<double> into(static_cast<size_t>(n_mine * 2) + 1, std::nan(""));
+  balance_backward_into(plan, res.data(), share, 2, into.data(), comm);
+  for (std::int64_t i = 0; i < n_mine * 2; ++i) EXPECT_EQ(into[static_cast<size_t>(i)], back[static_cast<size_t>(i)]) << i;
+  EXPECT_TRUE(std::isnan(into.back()));  // nothing written past the n_local rows
+  EXPECT_THROW(balance_backward_into(plan, res.data(), share + 1, 2, into.data(), comm), InternalError);
 }
 }  // namespace
 

@@ -68,25 +68,6 @@ void MapSet::set_done(const Volume3D& vol) {
   Kokkos::fence();
 }
 
-void MapSet::scatter(const std::vector<std::int64_t>& voxels, const std::vector<double>& rows,
-                     const std::vector<std::uint8_t>& row_done) {
-  const size_t m = specs.size();
-  if (rows.size() != voxels.size() * m || (!row_done.empty() && row_done.size() != voxels.size()))
-    throw InternalError("MapSet::scatter: " + std::to_string(rows.size()) + " values for " + std::to_string(voxels.size()) +
-                        " voxels of " + std::to_string(m) + " maps");
-  // element-wise through host mirrors: no assumption about the views' layouts
-  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), done);
-  for (size_t i = 0; i < voxels.size(); ++i) {
-    if (!row_done.empty() && !row_done[i]) continue;
-    const auto v = static_cast<size_t>(voxels[i]);
-    for (size_t c = 0; c < m; ++c) h(v, c) = static_cast<float>(rows[i * m + c]);
-    dh(v) = 1;
-  }
-  Kokkos::deep_copy(values, h);
-  Kokkos::deep_copy(done, dh);
-}
-
 void MapSet::scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done) {
   const auto m = static_cast<std::int64_t>(specs.size());
   if (stride < m || n_done > static_cast<std::int64_t>(voxels.size()))
@@ -96,6 +77,22 @@ void MapSet::scatter(const std::vector<std::int64_t>& voxels, const double* rows
   for (std::int64_t i = 0; i < n_done; ++i) {
     const auto v = static_cast<size_t>(voxels[static_cast<size_t>(i)]);
     const double* r = rows + i * stride;
+    for (std::int64_t c = 0; c < m; ++c) h(v, static_cast<size_t>(c)) = static_cast<float>(r[c]);
+    dh(v) = 1;
+  }
+  Kokkos::deep_copy(values, h);
+  Kokkos::deep_copy(done, dh);
+}
+
+void MapSet::scatter_marked(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride) {
+  const auto m = static_cast<std::int64_t>(specs.size());
+  if (stride <= m) throw InternalError("MapSet::scatter_marked: rows of " + std::to_string(stride) + " values for " + std::to_string(m) + " maps and a mark");
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
+  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), done);
+  for (size_t i = 0; i < voxels.size(); ++i) {
+    const double* r = rows + static_cast<std::int64_t>(i) * stride;
+    if (r[m] == 0.0) continue;
+    const auto v = static_cast<size_t>(voxels[i]);
     for (std::int64_t c = 0; c < m; ++c) h(v, static_cast<size_t>(c)) = static_cast<float>(r[c]);
     dh(v) = 1;
   }

@@ -47,14 +47,15 @@ struct MapSet {
   /// done as a Volume3D of 0/1 (checkpoints), and back.
   Volume3D done_map() const;
   void set_done(const Volume3D& vol);
-  /// Puts result rows at owned voxels: row i (count() values, row-major) goes to voxels[i] and
-  /// marks it done, for every i with row_done[i] != 0 (all rows when row_done is empty). Values are
-  /// rounded to float32. Throws InternalError when the sizes disagree.
-  void scatter(const std::vector<std::int64_t>& voxels, const std::vector<double>& rows,
-               const std::vector<std::uint8_t>& row_done = {});
-  /// The same from host memory: row i starts at rows + i * stride (stride >= count()); n_done: only
-  /// rows i < n_done are finished (the others are left alone).
+  /// Puts result rows at owned voxels: row i (count() values at rows + i * stride, stride >=
+  /// count(), host memory) goes to voxels[i], rounded to float32, and marks it done, for the
+  /// finished rows i < n_done (the others are left alone). Throws InternalError when the sizes
+  /// disagree.
   void scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done);
+  /// The same for rows that carry their own mark: row i (at rows + i * stride, stride > count())
+  /// goes to voxels[i] when rows[i * stride + count()] != 0 (the rows that come back from other
+  /// ranks, finished or not, in voxel_map_run.cpp).
+  void scatter_marked(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride);
   /// counts[c] of the owned voxels whose map `index` holds code c (0 <= c < n_codes), summed over
   /// the ranks of comm (collective).
   std::vector<long long> code_counts(int index, int n_codes, const Comm& comm) const;

@@ -100,4 +100,10 @@ std::vector<double> balance_backward(const WorkBalancePlan& p, const std::vector
   return exchange(rows, width, p.n_balanced, p.n_local, p.recv_counts, p.recv_displs, p.send_counts, p.send_displs, comm);
 }
 
+void balance_backward_into(const WorkBalancePlan& p, const double* rows, std::int64_t n_rows, int width, double* out,
+                           const Comm& comm) {
+  exchange_into(rows, n_rows, width, p.n_balanced, out, p.n_local, p.recv_counts, p.recv_displs, p.send_counts,
+                p.send_displs, comm);
+}
+
 }  // namespace voxflow

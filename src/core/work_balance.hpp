@@ -42,4 +42,10 @@ void balance_forward_into(const WorkBalancePlan& plan, const double* rows, std::
 std::vector<double> balance_backward(const WorkBalancePlan& plan, const std::vector<double>& rows, int width,
                                      const Comm& comm);
 
+/// balance_backward without allocating: `rows` holds n_rows (= plan.n_balanced) rows of `width`
+/// values, `out` room for plan.n_local rows (row-major host memory). Collective. Same errors as
+/// balance_forward.
+void balance_backward_into(const WorkBalancePlan& plan, const double* rows, std::int64_t n_rows, int width, double* out,
+                           const Comm& comm);
+
 }  // namespace voxflow

@@ -56,21 +56,18 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
       maps.scatter(job.voxels, rh.data(), m, done_local);
       return;
     }
-    std::vector<double> back(static_cast<size_t>(plan.n_balanced) * static_cast<size_t>(m + 1));  // + done flag
+    // rows + a done mark travel home; fresh buffers without a zero fill (every value is written:
+    // the copy below, resp. the exchange), no further copy before the maps
+    const auto w1 = static_cast<size_t>(m + 1);
+    std::unique_ptr<double[]> back(new double[static_cast<size_t>(std::max<std::int64_t>(plan.n_balanced, 1)) * w1]);
     for (std::int64_t i = 0; i < plan.n_balanced; ++i) {
-      double* r = back.data() + i * (m + 1);
+      double* r = back.get() + static_cast<size_t>(i) * w1;
       for (int c = 0; c < m; ++c) r[c] = rh(i, c);
       r[m] = i < done_local ? 1.0 : 0.0;
     }
-    const std::vector<double> home = balance_backward(plan, back, m + 1, comm);
-    std::vector<double> rows(static_cast<size_t>(n_local) * static_cast<size_t>(m));
-    std::vector<std::uint8_t> finished(static_cast<size_t>(n_local));
-    for (std::int64_t i = 0; i < n_local; ++i) {
-      const double* r = home.data() + i * (m + 1);
-      for (int c = 0; c < m; ++c) rows[static_cast<size_t>(i * m + c)] = r[c];
-      finished[static_cast<size_t>(i)] = r[m] != 0.0 ? 1 : 0;
-    }
-    maps.scatter(job.voxels, rows, finished);
+    std::unique_ptr<double[]> home(new double[static_cast<size_t>(std::max<std::int64_t>(n_local, 1)) * w1]);
+    balance_backward_into(plan, back.get(), plan.n_balanced, m + 1, home.get(), comm);
+    maps.scatter_marked(job.voxels, home.get(), m + 1);
   };
 
   ProgressReporter progress(job.label, job.already_done_global + plan.n_global, job.already_done_global,
