@@ -586,17 +586,23 @@ KOKKOS_INLINE_FUNCTION MaskOf<V> trf_outer(TrfState<N, V>& st, const LsqOptions&
   st.phase = lsel(stop, lsplat<V>(trf_phase::kDone), st.phase);
   const MaskOf<V> go = land(m, lnot(stop));
   if (!lany(go)) return go;
-  V hmat[N * N], g_h[N], d[N];
+  V g_h[N], d[N];
   for (int i = 0; i < N; ++i) {
     d[i] = lsqrt(v[i]);
     g_h[i] = d[i] * st.jtr[i];
   }
+  // the hat system straight into the state (lanes that stop keep theirs), built symmetric from
+  // the lower triangle
   for (int i = 0; i < N; ++i) {
-    for (int j = 0; j < N; ++j) hmat[i * N + j] = d[i] * st.jtj[i * N + j] * d[j];
-    hmat[i * N + i] += st.jtr[i] * dv[i];  // diag_h = g * dv >= 0
+    for (int j = 0; j < i; ++j) {
+      const V e = lsel(go, d[i] * st.jtj[i * N + j] * d[j], st.hmat[i * N + j]);
+      st.hmat[i * N + j] = e;
+      st.hmat[j * N + i] = e;
+    }
+    st.hmat[i * N + i] = lsel(go, d[i] * st.jtj[i * N + i] * d[i] + st.jtr[i] * dv[i], st.hmat[i * N + i]);  // diag_h = g dv >= 0
   }
   GaussNewtonStep<N, V> gn;
-  gauss_newton_step<N>(hmat, g_h, gn);
+  gauss_newton_step<N>(st.hmat, g_h, gn);
   const V th = 1.0 - g_norm;
   st.theta = lsel(go, lsel(th > 0.995, th, lsplat<V>(0.995)), st.theta);
   for (int i = 0; i < N; ++i) {
@@ -604,7 +610,6 @@ KOKKOS_INLINE_FUNCTION MaskOf<V> trf_outer(TrfState<N, V>& st, const LsqOptions&
     st.g_h[i] = lsel(go, g_h[i], st.g_h[i]);
     st.gn.p[i] = lsel(go, gn.p[i], st.gn.p[i]);
   }
-  for (int i = 0; i < N * N; ++i) st.hmat[i] = lsel(go, hmat[i], st.hmat[i]);
   st.gn.full_rank = lsel(go, gn.full_rank, st.gn.full_rank);
   st.gn.p_norm = lsel(go, gn.p_norm, st.gn.p_norm);
   st.gn.p_hinv_p = lsel(go, gn.p_hinv_p, st.gn.p_hinv_p);

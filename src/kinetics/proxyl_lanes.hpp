@@ -58,15 +58,20 @@ struct ProxylLanes {
     // exponentials at each lane's first point after t0 / tmax (uniform grid)
     Pack eb = simd::broadcast(1.0), ed = eb, en = eb, qb = eb, qd = eb, qn = eb;
     if (uniform) {
-      Mask ib = Mask{}, is = Mask{};  // number of points with t <= t0 / t <= tmax
-      for (int i = 0; i < n; ++i) {
-        ib -= t[i] <= t0;  // a true comparison is -1
-        is -= t[i] <= tmax;
-      }
+      // the number of points with t <= x: from the grid's step, corrected against the times
+      // (so exactly the count of the comparisons the point loop makes; NaN x: 0)
+      auto count_upto = [&](double x) {
+        const double q = (x - t[0]) / dt;
+        int k = !(q >= 0.0) ? 0 : q >= n ? n : static_cast<int>(q) + 1;
+        while (k < n && t[k] <= x) ++k;
+        while (k > 0 && !(t[k - 1] <= x)) --k;
+        return k;
+      };
       Pack tb, ts;
       for (int j = 0; j < simd::kLanes; ++j) {
-        tb[j] = t[ib[j] < n ? ib[j] : n - 1];
-        ts[j] = t[is[j] < n ? is[j] : n - 1];
+        const int ib = count_upto(t0[j]), is = count_upto(tmax[j]);
+        tb[j] = t[ib < n ? ib : n - 1];
+        ts[j] = t[is < n ? is : n - 1];
       }
       eb = simd::exp(-kb * (tb - t0));
       ed = simd::exp(-kd * (tb - t0));
