@@ -2,6 +2,7 @@
 // ends with its share of the global order, and results come back to where the items were.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -55,6 +56,25 @@ void check_layout(const std::vector<std::int64_t>& per_rank) {
   for (std::int64_t i = 0; i < n_mine * 2; ++i) EXPECT_EQ(into[static_cast<size_t>(i)], back[static_cast<size_t>(i)]) << i;
   EXPECT_TRUE(std::isnan(into.back()));  // nothing written past the n_local rows
   EXPECT_THROW(balance_backward_into(plan, res.data(), share + 1, 2, into.data(), comm), InternalError);
+  // the rows that stay: my own items in my balanced share, left out of the exchange on request
+  const StayingRows stay = staying_rows(plan, comm);
+  for (std::int64_t k = 0; k < stay.count; ++k)
+    EXPECT_EQ(got[static_cast<size_t>((stay.first_balanced_row + k) * 3)], static_cast<double>(start + stay.first_local_item + k));
+  std::int64_t staying_expected = 0;  // |[start, start + n_mine) intersected with my share|
+  {
+    const std::int64_t lo = std::max(start, plan.first_balanced), hi = std::min(start + n_mine, plan.first_balanced + share);
+    staying_expected = std::max<std::int64_t>(0, hi - lo);
+  }
+  EXPECT_EQ(stay.count, staying_expected);
+  std::vector<double> res_others = res;  // the staying rows poisoned: they must not be read
+  for (std::int64_t k = 0; k < stay.count * 2; ++k) res_others[static_cast<size_t>(stay.first_balanced_row * 2 + k)] = std::nan("");
+  std::vector<double> others(static_cast<size_t>(n_mine * 2), -7.0);
+  balance_backward_into(plan, res_others.data(), share, 2, others.data(), comm, /*skip_staying=*/true);
+  for (std::int64_t i = 0; i < n_mine; ++i) {
+    const bool stays = i >= stay.first_local_item && i < stay.first_local_item + stay.count;
+    for (int c = 0; c < 2; ++c)
+      EXPECT_EQ(others[static_cast<size_t>(i * 2 + c)], stays ? -7.0 : back[static_cast<size_t>(i * 2 + c)]) << i;
+  }
 }
 }  // namespace
 

@@ -68,30 +68,17 @@ void MapSet::set_done(const Volume3D& vol) {
   Kokkos::fence();
 }
 
-void MapSet::scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done) {
+void MapSet::scatter(const std::int64_t* voxels, std::int64_t n, const double* rows, std::int64_t stride, bool marked) {
   const auto m = static_cast<std::int64_t>(specs.size());
-  if (stride < m || n_done > static_cast<std::int64_t>(voxels.size()))
-    throw InternalError("MapSet::scatter: rows of " + std::to_string(stride) + " values for " + std::to_string(m) + " maps");
+  if (stride < m + (marked ? 1 : 0))
+    throw InternalError("MapSet::scatter: rows of " + std::to_string(stride) + " values for " + std::to_string(m) + " maps" +
+                        (marked ? " and a mark" : ""));
+  if (n <= 0) return;
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
   auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), done);
-  for (std::int64_t i = 0; i < n_done; ++i) {
-    const auto v = static_cast<size_t>(voxels[static_cast<size_t>(i)]);
+  for (std::int64_t i = 0; i < n; ++i) {
     const double* r = rows + i * stride;
-    for (std::int64_t c = 0; c < m; ++c) h(v, static_cast<size_t>(c)) = static_cast<float>(r[c]);
-    dh(v) = 1;
-  }
-  Kokkos::deep_copy(values, h);
-  Kokkos::deep_copy(done, dh);
-}
-
-void MapSet::scatter_marked(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride) {
-  const auto m = static_cast<std::int64_t>(specs.size());
-  if (stride <= m) throw InternalError("MapSet::scatter_marked: rows of " + std::to_string(stride) + " values for " + std::to_string(m) + " maps and a mark");
-  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  auto dh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), done);
-  for (size_t i = 0; i < voxels.size(); ++i) {
-    const double* r = rows + static_cast<std::int64_t>(i) * stride;
-    if (r[m] == 0.0) continue;
+    if (marked && r[m] == 0.0) continue;
     const auto v = static_cast<size_t>(voxels[i]);
     for (std::int64_t c = 0; c < m; ++c) h(v, static_cast<size_t>(c)) = static_cast<float>(r[c]);
     dh(v) = 1;

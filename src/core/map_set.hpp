@@ -47,15 +47,12 @@ struct MapSet {
   /// done as a Volume3D of 0/1 (checkpoints), and back.
   Volume3D done_map() const;
   void set_done(const Volume3D& vol);
-  /// Puts result rows at owned voxels: row i (count() values at rows + i * stride, stride >=
-  /// count(), host memory) goes to voxels[i], rounded to float32, and marks it done, for the
-  /// finished rows i < n_done (the others are left alone). Throws InternalError when the sizes
-  /// disagree.
-  void scatter(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride, std::int64_t n_done);
-  /// The same for rows that carry their own mark: row i (at rows + i * stride, stride > count())
-  /// goes to voxels[i] when rows[i * stride + count()] != 0 (the rows that come back from other
-  /// ranks, finished or not, in voxel_map_run.cpp).
-  void scatter_marked(const std::vector<std::int64_t>& voxels, const double* rows, std::int64_t stride);
+  /// Puts result rows at owned voxels: row i < n (count() values at rows + i * stride, host
+  /// memory) goes to voxels[i], rounded to float32, and marks that voxel done. marked: the rows
+  /// carry a done mark after their values (stride > count()) and only rows with a non-zero mark
+  /// are put (rows coming back from other ranks, finished or not); else stride >= count() and
+  /// every row i < n is finished. Throws InternalError when the stride is too small.
+  void scatter(const std::int64_t* voxels, std::int64_t n, const double* rows, std::int64_t stride, bool marked);
   /// counts[c] of the owned voxels whose map `index` holds code c (0 <= c < n_codes), summed over
   /// the ranks of comm (collective).
   std::vector<long long> code_counts(int index, int n_codes, const Comm& comm) const;

@@ -100,10 +100,28 @@ std::vector<double> balance_backward(const WorkBalancePlan& p, const std::vector
   return exchange(rows, width, p.n_balanced, p.n_local, p.recv_counts, p.recv_displs, p.send_counts, p.send_displs, comm);
 }
 
+StayingRows staying_rows(const WorkBalancePlan& p, const Comm& comm) {
+  const auto me = static_cast<size_t>(comm.rank());
+  StayingRows s;
+  if (me >= p.send_counts.size()) throw InternalError("work balance: the plan was made for fewer ranks");
+  s.count = p.send_counts[me];  // my items in my own balanced share (== recv_counts[me])
+  s.first_local_item = p.send_displs[me];
+  s.first_balanced_row = p.recv_displs[me];
+  return s;
+}
+
 void balance_backward_into(const WorkBalancePlan& p, const double* rows, std::int64_t n_rows, int width, double* out,
-                           const Comm& comm) {
-  exchange_into(rows, n_rows, width, p.n_balanced, out, p.n_local, p.recv_counts, p.recv_displs, p.send_counts,
-                p.send_displs, comm);
+                           const Comm& comm, bool skip_staying) {
+  if (!skip_staying) {
+    exchange_into(rows, n_rows, width, p.n_balanced, out, p.n_local, p.recv_counts, p.recv_displs, p.send_counts,
+                  p.send_displs, comm);
+    return;
+  }
+  std::vector<std::int64_t> sc = p.recv_counts, rc = p.send_counts;
+  const auto me = static_cast<size_t>(comm.rank());
+  sc.at(me) = 0;
+  rc.at(me) = 0;
+  exchange_into(rows, n_rows, width, p.n_balanced, out, p.n_local, sc, p.recv_displs, rc, p.send_displs, comm);
 }
 
 }  // namespace voxflow

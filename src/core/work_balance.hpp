@@ -42,10 +42,18 @@ void balance_forward_into(const WorkBalancePlan& plan, const double* rows, std::
 std::vector<double> balance_backward(const WorkBalancePlan& plan, const std::vector<double>& rows, int width,
                                      const Comm& comm);
 
+/// The rows that never leave this rank: balanced rows [first_balanced_row, + count) are this
+/// rank's own items [first_local_item, + count).
+struct StayingRows {
+  std::int64_t first_balanced_row = 0, first_local_item = 0, count = 0;
+};
+StayingRows staying_rows(const WorkBalancePlan& plan, const Comm& comm);
+
 /// balance_backward without allocating: `rows` holds n_rows (= plan.n_balanced) rows of `width`
 /// values, `out` room for plan.n_local rows (row-major host memory). Collective. Same errors as
-/// balance_forward.
+/// balance_forward. skip_staying: the rows that stay on this rank (staying_rows) are neither
+/// read from `rows` nor written to `out` (the caller takes them from where they are).
 void balance_backward_into(const WorkBalancePlan& plan, const double* rows, std::int64_t n_rows, int width, double* out,
-                           const Comm& comm);
+                           const Comm& comm, bool skip_staying = false);
 
 }  // namespace voxflow

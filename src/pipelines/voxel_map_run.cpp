@@ -53,21 +53,28 @@ VoxelMapOutcome run_voxel_maps(const VoxelMapJob& job, MapSet& maps, const Comm&
   auto bring_back = [&] {
     auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results);  // LayoutRight rows
     if (!moves) {  // this rank's results are its own voxels' (items [0, done_local) finished)
-      maps.scatter(job.voxels, rh.data(), m, done_local);
+      maps.scatter(job.voxels.data(), done_local, rh.data(), m, false);
       return;
     }
-    // rows + a done mark travel home; fresh buffers without a zero fill (every value is written:
-    // the copy below, resp. the exchange), no further copy before the maps
+    // the rows that stayed on this rank go to the maps from where they are (finished: a prefix)
+    const StayingRows stay = staying_rows(plan, comm);
+    const std::int64_t stay_done = std::clamp<std::int64_t>(done_local - stay.first_balanced_row, 0, stay.count);
+    maps.scatter(job.voxels.data() + stay.first_local_item, stay_done, rh.data() + stay.first_balanced_row * m, m, false);
+    // the others travel home with a done mark; fresh buffers without a zero fill, of which only
+    // the travelling rows are touched
     const auto w1 = static_cast<size_t>(m + 1);
     std::unique_ptr<double[]> back(new double[static_cast<size_t>(std::max<std::int64_t>(plan.n_balanced, 1)) * w1]);
     for (std::int64_t i = 0; i < plan.n_balanced; ++i) {
+      if (i >= stay.first_balanced_row && i < stay.first_balanced_row + stay.count) continue;
       double* r = back.get() + static_cast<size_t>(i) * w1;
       for (int c = 0; c < m; ++c) r[c] = rh(i, c);
       r[m] = i < done_local ? 1.0 : 0.0;
     }
     std::unique_ptr<double[]> home(new double[static_cast<size_t>(std::max<std::int64_t>(n_local, 1)) * w1]);
-    balance_backward_into(plan, back.get(), plan.n_balanced, m + 1, home.get(), comm);
-    maps.scatter_marked(job.voxels, home.get(), m + 1);
+    balance_backward_into(plan, back.get(), plan.n_balanced, m + 1, home.get(), comm, /*skip_staying=*/true);
+    const std::int64_t stay_end = stay.first_local_item + stay.count;
+    maps.scatter(job.voxels.data(), stay.first_local_item, home.get(), m + 1, true);
+    maps.scatter(job.voxels.data() + stay_end, n_local - stay_end, home.get() + static_cast<size_t>(stay_end) * w1, m + 1, true);
   };
 
   ProgressReporter progress(job.label, job.already_done_global + plan.n_global, job.already_done_global,
