@@ -137,6 +137,38 @@ TEST(KineticsFit, SelectKthAndMedianEqualTheOrderStatistics) {
   }
 }
 
+TEST(KineticsFit, BolusMeasurableEqualsTheTestOnTheRobustNoiseLevel) {
+  // bolus_measurable decides from counts for an odd number of differences (no second median):
+  // it must give exactly range >= kSecondStartSnr * robust_noise_sigma (or sigma == 0), also for
+  // ranges at the threshold and one ulp either side, ties, flat stretches and zero noise.
+  std::mt19937_64 rng(777);
+  std::normal_distribution<double> normal;
+  int checked = 0, at_threshold = 0;
+  for (int rep = 0; rep < 4000; ++rep) {
+    const int n = 3 + static_cast<int>(rng() % 70);  // odd and even numbers of differences
+    const int mode = rep % 4;
+    std::vector<double> y(n);
+    for (int i = 0; i < n; ++i)
+      y[i] = mode == 0 ? static_cast<double>(rng() % 4)                         // ties
+             : mode == 1 ? (i < n / 2 ? 5.0 : 5.0 + std::ldexp(double(rng() % 8), -2))  // flat stretch
+             : mode == 2 ? 7.0                                                 // no noise at all
+                         : 100.0 + 10.0 * i + 15.0 * normal(rng);              // a ramp with noise
+    const double sigma = vk::detail::robust_noise_sigma(y.data(), n);
+    auto reference = [&](double range) { return !(sigma > 0.0) || range >= vk::kSecondStartSnr * sigma; };
+    const double at = vk::kSecondStartSnr * sigma;
+    std::vector<double> ranges = {0.0, at, std::nextafter(at, 0.0), std::nextafter(at, 1e300), 2.0 * at,
+                                  0.5 * at, std::abs(normal(rng)) * 100.0};
+    for (const double range : ranges) {
+      ASSERT_EQ(vk::bolus_measurable(range, y.data(), n), reference(range))
+          << "n " << n << " mode " << mode << " range " << range << " sigma " << sigma;
+      ++checked;
+      if (range == at && sigma > 0.0) ++at_threshold;
+    }
+  }
+  EXPECT_GT(at_threshold, 1000);
+  EXPECT_EQ(checked, 4000 * 7);
+}
+
 TEST(KineticsFit, NoiselessCurvesAreRecovered) {
   // several parameter sets; onsets between samples and on samples (t0 = t[4], tmax = t[24]);
   // uniform and jittered time grids. (Curves with tmax < t0 are not reached from the

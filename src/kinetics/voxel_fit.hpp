@@ -470,9 +470,27 @@ KOKKOS_INLINE_FUNCTION bool prepare_voxel_fit(const double* t_min, const double*
 /// The second-start test of a converged first attempt, given the fitted curve's range over the
 /// samples (max - min of I(t_i), a.u.): range >= kSecondStartSnr times the robust noise level of
 /// y[0..n), or a noise level of 0 (docs/kinetics_fit.md).
+/// For an odd number of differences the noise level's second median is not computed: the test
+/// f(a) = "a / (0.6745 sqrt 2) is 0, or range >= kSecondStartSnr a / (0.6745 sqrt 2)" is monotone
+/// non-increasing in a >= 0 (each rounded step is monotone), so f holds at the MAD, the order
+/// statistic k = (n - 1) / 2 of a_i = |d_i - median(d)|, iff it holds for at least k + 1 of the
+/// a_i (the same decision, bit for bit, as computing the MAD; checked in test_kinetics_fit).
 KOKKOS_INLINE_FUNCTION bool bolus_measurable(double range, const double* y, int n) {
-  const double sigma = detail::robust_noise_sigma(y, n);
-  return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+  const int m = n - 1;
+  constexpr double kMadToSigma = 0.6744897501960817 * 1.4142135623730951;  // as robust_noise_sigma
+  if (m % 2 == 0) {
+    const double sigma = detail::robust_noise_sigma(y, n);
+    return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
+  }
+  double d[kMaxTimePoints];  // d[0..m) is written below and only that part is read
+  for (int i = 0; i < m; ++i) d[i] = y[i + 1] - y[i];
+  const double med = detail::median_inplace(d, m);
+  int holds = 0;
+  for (int i = 0; i < m; ++i) {
+    const double sigma_i = voxflow::kmath::fabs(d[i] - med) / kMadToSigma;
+    holds += (!(sigma_i > 0.0) || range >= kSecondStartSnr * sigma_i) ? 1 : 0;
+  }
+  return holds >= m / 2 + 1;
 }
 
 /// Whether fit_voxel tries the second start after the first attempt (converged: ok; its
