@@ -1,5 +1,6 @@
 #include "src/kinetics/pixel_maps.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -92,18 +93,23 @@ void fit_kinetics_items(const ConstItemView& items, const Kokkos::View<const dou
     throw InternalError("fit_kinetics_items: item width or result size does not match");
   if (end <= begin) return;
 #if VOXFLOW_SIMD_LANES
-  // SIMD across voxels: blocks of kLaneBlock items, one Kokkos index per block (threads and
-  // ranks still balance); in a block the lanes of simd::Pack fit the voxels with refill
-  // (voxel_fit_lanes.hpp). A voxel's result does not depend on its block or lane.
-  const std::int64_t nblocks = (end - begin + kLaneBlock - 1) / kLaneBlock;
+  // SIMD across voxels: one lane driver per host thread (voxel_fit_lanes.hpp), all pulling the
+  // next item from one shared counter, so the lanes refill across the whole range and threads
+  // never wait behind a fixed share (fixed blocks of 2,048 voxels idled one thread for up to a
+  // block per chunk, and every block ended with idle lanes). A voxel's result does not depend on
+  // which voxels share its lanes, so results are the same for any thread count and order.
+  std::atomic<std::int64_t> cursor{begin};
+  const int threads = Kokkos::DefaultHostExecutionSpace().concurrency();
   Kokkos::parallel_for(
-      "kinetics_fit_items_lanes", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nblocks),
-      [=](std::int64_t blk) {
-        const std::int64_t b0 = begin + blk * kLaneBlock;
-        const std::int64_t cnt = end - b0 < kLaneBlock ? end - b0 : kLaneBlock;
-        fit_voxels_lanes(
-            t_min.data(), n, cnt, [&](std::int64_t k) { return &items(b0 + k, 0); },
-            [&](std::int64_t k, const VoxelFit& f) { write_fit_maps(results, b0 + k, f); });
+      "kinetics_fit_items_lanes", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, threads), [&](int) {
+        fit_voxels_lanes_queue(
+            t_min.data(), n,
+            [&] {
+              const std::int64_t k = cursor.fetch_add(1, std::memory_order_relaxed);
+              return k < end ? k : std::int64_t{-1};
+            },
+            [&](std::int64_t k) { return &items(k, 0); },
+            [&](std::int64_t k, const VoxelFit& f) { write_fit_maps(results, k, f); });
       });
 #else
   Kokkos::parallel_for(

@@ -61,30 +61,30 @@ struct LaneVoxel {
 
 }  // namespace detail
 
-/// Voxels per block of fit_voxels_lanes in fit_kinetics_items (one Kokkos index per block):
+/// Voxels per block of fit_voxels_lanes in bench_kinetics_fit's lanes solvers (the pipeline,
+/// fit_kinetics_items, runs one fit_voxels_lanes_queue per thread over the whole range instead):
 /// large enough that the lanes rarely idle at the end of a block behind one slow voxel (up to
-/// 2 x 800 evaluations), small enough for threads and ranks to balance (the phantom on 2 ranks:
-/// 36 blocks per rank). Measured on 49,152 phantom voxels (bench_kinetics_fit --lane-block):
+/// 2 x 800 evaluations). Measured on 49,152 phantom voxels (bench_kinetics_fit --lane-block):
 /// busy lanes per tick 89.7 / 93.5 / 95.7 / 96.7 / 97.2 % with 512 / 1024 / 2048 / 4096 /
 /// 49,152 voxels per block; 32 / 128 / 512 voxels per block: 30.7 / 24.8 / 18.9 us per voxel.
 constexpr int kLaneBlock = 2048;
 
-/// Fits voxels 0 .. count-1 of a block with the lanes of simd::Pack and refill: row(k) returns
-/// the k-th voxel's series (n values, times t_min[n] in minutes, ascending, shared by all),
-/// sink(k, const VoxelFit&) receives its result: fit_voxel's steps; with ProxylLanes (simd::exp,
-/// within 1 ulp of std::exp) the values agree with fit_voxel to rounding where the path is the
-/// same, with ProxylLanesByLane (the scalar problem per lane) bit for bit.
+/// Fits the voxels a queue hands out with the lanes of simd::Pack and refill: next() returns the
+/// next voxel's index k >= 0 (or a negative value when the queue is empty; it may be shared by
+/// threads), row(k) the k-th voxel's series (n values, times t_min[n] in minutes, ascending,
+/// shared by all), sink(k, const VoxelFit&) receives its result: fit_voxel's steps; with
+/// ProxylLanes (simd::exp, within 1 ulp of std::exp) the values agree with fit_voxel to rounding
+/// where the path is the same, with ProxylLanesByLane (the scalar problem per lane) bit for bit.
 /// Voxels that are not fitted (too few points, flat, non-finite) go to sink at once. Results
-/// come in completion order, not item order. Problem: a lane problem type constructible as
-/// Problem{t_min, y_transposed, n, uniform, dt}.
-template <class Problem = ProxylLanes, class Rows, class Sink>
-inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, const Rows& row, const Sink& sink) {
+/// come in completion order, not item order, and do not depend on which voxels share the lanes.
+/// Problem: a lane problem type constructible as Problem{t_min, y_transposed, n, uniform, dt}.
+template <class Problem = ProxylLanes, class Next, class Rows, class Sink>
+inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_item, const Rows& row, const Sink& sink) {
   using simd::kLanes;
   using simd::Pack;
   constexpr int N = kNumParams;
-  if (count <= 0) return;
   if (n < kMinTimePoints || n > kMaxTimePoints) {
-    for (std::int64_t k = 0; k < count; ++k) {
+    for (std::int64_t k = next_item(); k >= 0; k = next_item()) {
       VoxelFit out;
       FitBounds b;
       double p0[N];
@@ -93,7 +93,7 @@ inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, con
     }
     return;
   }
-  const ProxylProblem grid = make_proxyl_problem(t_min, row(0), n);
+  const ProxylProblem grid = make_proxyl_problem(t_min, t_min, n);  // the grid's kind only
   alignas(64) Pack yt[kMaxTimePoints];
   for (int i = 0; i < n; ++i) yt[i] = Pack{};
   const Problem problem{t_min, yt, n, grid.uniform, grid.dt};
@@ -101,7 +101,6 @@ inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, con
   TrfState<N, Pack> st;
   trf_idle<N>(st);
   detail::LaneVoxel lanes[kLanes];
-  std::int64_t next = 0;
 
   // starts an attempt from x0 in lane l
   auto start = [&](int l, const double* x0) {
@@ -122,8 +121,7 @@ inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, con
   auto refill = [&](int l) {
     detail::LaneVoxel& v = lanes[l];
     v.item = -1;
-    while (next < count) {
-      const std::int64_t k = next++;
+    for (std::int64_t k = next_item(); k >= 0; k = next_item()) {
       const double* y = row(k);
       if (!prepare_voxel_fit(t_min, y, n, v.b, v.p_first, v.out)) {
         sink(k, static_cast<const VoxelFit&>(v.out));
@@ -182,6 +180,13 @@ inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, con
       if (lanes[l].item >= 0 && st.phase[l] == trf_phase::kDone) finished(l);
     }
   }
+}
+
+/// fit_voxels_lanes_queue over the voxels 0 .. count-1 of a block, in order.
+template <class Problem = ProxylLanes, class Rows, class Sink>
+inline void fit_voxels_lanes(const double* t_min, int n, std::int64_t count, const Rows& row, const Sink& sink) {
+  std::int64_t next = 0;
+  fit_voxels_lanes_queue<Problem>(t_min, n, [&] { return next < count ? next++ : std::int64_t{-1}; }, row, sink);
 }
 
 }  // namespace voxflow::kinetics
