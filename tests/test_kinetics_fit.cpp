@@ -247,6 +247,80 @@ TEST(KineticsFit, FollowsScipyTrfOnPhantomVoxels) {
   }
 }
 
+// The two phantom voxels below were found by scanning the default phantom: in the first the
+// first start crawls (scipy's whole budget of 800 evaluations would not make it converge), in
+// the second both starts fail within their budgets and the first converges when continued.
+namespace {
+struct BudgetCase {
+  std::vector<double> t, y;
+  vk::FitBounds b;
+  double p_first[8];
+  vk::ProxylProblem problem;
+};
+BudgetCase budget_case(int i, int j, int k) {
+  BudgetCase c;
+  const vk::PhantomSpec spec;
+  c.t.resize(60);
+  c.y.resize(60);
+  for (int q = 0; q < 60; ++q) {
+    c.t[q] = vk::phantom_time_min(spec, q);
+    c.y[q] = vk::phantom_signal(spec, i, j, k, q);
+  }
+  vk::VoxelFit out;
+  EXPECT_TRUE(vk::prepare_voxel_fit(c.t.data(), c.y.data(), 60, c.b, c.p_first, out));
+  c.problem = vk::make_proxyl_problem(c.t.data(), c.y.data(), 60);
+  return c;
+}
+vk::LsqOptions budget(int max_nfev) {
+  vk::LsqOptions o;
+  o.max_nfev = max_nfev;
+  return o;
+}
+}  // namespace
+
+TEST(KineticsFit, ACrawlingFirstStartStopsAtItsBudgetAndTheSecondStartDecides) {
+  EXPECT_EQ(vk::kAttemptMaxNfev + vk::kContinuedAttemptMaxNfev, 100 * vk::kNumParams);  // scipy's budget
+  BudgetCase c = budget_case(96, 0, 0);
+  // with scipy's budget the first start runs to the end without converging
+  double x_full[8];
+  std::copy(c.p_first, c.p_first + 8, x_full);
+  const vk::LsqResult<8> full = vk::bounded_least_squares<8>(c.problem, x_full, c.b.lo, c.b.hi, vk::LsqOptions{});
+  EXPECT_EQ(full.status, vk::LsqStatus::MaxEval);
+  EXPECT_EQ(full.nfev, 100 * vk::kNumParams);
+  // fit_voxel stops it at kAttemptMaxNfev; the second start (scipy's budget: the first failed)
+  // gives the result, bit for bit
+  double x2[8];
+  vk::proxyl_fallback_guess(c.t.data(), 60, c.b, c.p_first, x2);
+  const vk::LsqResult<8> second = vk::bounded_least_squares<8>(c.problem, x2, c.b.lo, c.b.hi, vk::LsqOptions{});
+  ASSERT_TRUE(vk::attempt_ok(second.status, second.rss));
+  const vk::VoxelFit f = vk::fit_voxel(c.t.data(), c.y.data(), 60);
+  EXPECT_EQ(f.iterations, vk::kAttemptMaxNfev + second.nfev);
+  EXPECT_EQ(f.rss, second.rss);
+  for (int q = 0; q < 8; ++q) EXPECT_EQ(f.p[q], x2[q]) << "param " << q;
+  // and the crawling start was heading for a worse minimum than the one kept
+  EXPECT_GT(full.rss, f.rss);
+}
+
+TEST(KineticsFit, WhenBothStartsFailTheFirstGoesOnWithTheRestOfScipysBudget) {
+  BudgetCase c = budget_case(5, 97, 2);
+  double x1[8];
+  std::copy(c.p_first, c.p_first + 8, x1);
+  const vk::LsqResult<8> first = vk::bounded_least_squares<8>(c.problem, x1, c.b.lo, c.b.hi, budget(vk::kAttemptMaxNfev));
+  ASSERT_EQ(first.status, vk::LsqStatus::MaxEval);
+  double x2[8];
+  vk::proxyl_fallback_guess(c.t.data(), 60, c.b, c.p_first, x2);
+  const vk::LsqResult<8> second = vk::bounded_least_squares<8>(c.problem, x2, c.b.lo, c.b.hi, vk::LsqOptions{});
+  ASSERT_EQ(second.status, vk::LsqStatus::MaxEval);
+  const vk::LsqResult<8> rest =
+      vk::bounded_least_squares<8>(c.problem, x1, c.b.lo, c.b.hi, budget(vk::kContinuedAttemptMaxNfev));
+  ASSERT_TRUE(vk::attempt_ok(rest.status, rest.rss));
+  const vk::VoxelFit f = vk::fit_voxel(c.t.data(), c.y.data(), 60);
+  EXPECT_NE(f.status, vk::FitStatus::FitFailed);
+  EXPECT_EQ(f.iterations, vk::kAttemptMaxNfev + 100 * vk::kNumParams + rest.nfev);
+  EXPECT_EQ(f.rss, rest.rss);
+  for (int q = 0; q < 8; ++q) EXPECT_EQ(f.p[q], x1[q]) << "param " << q;
+}
+
 TEST(KineticsFit, BoundsAreNeverViolated) {
   std::mt19937_64 rng(2024);
   std::uniform_real_distribution<double> u01(0.0, 1.0);

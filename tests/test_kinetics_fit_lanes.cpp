@@ -162,6 +162,33 @@ TEST(KineticsLanes, EqualsFitVoxelWithTheScalarProblemInLanes) {
       });
 }
 
+TEST(KineticsLanes, AttemptBudgetsAreFitVoxels) {
+  // the phantom voxels of test_kinetics_fit's budget tests (a first start stopped at its budget;
+  // both starts failing and the first continued) among ordinary ones, several times over so that
+  // they meet different companions: fit_voxel's results bit for bit (ProxylLanesByLane)
+  const vk::PhantomSpec spec;
+  const int nt = 60;
+  std::vector<double> t(nt), y;
+  for (int q = 0; q < nt; ++q) t[q] = vk::phantom_time_min(spec, q);
+  const int special[][3] = {{96, 0, 0}, {5, 97, 2}};
+  long nvox = 0;
+  for (int rep = 0; rep < 3 * voxflow::simd::kLanes; ++rep) {
+    const int* v = special[rep % 2];
+    for (int q = 0; q < nt; ++q) y.push_back(vk::phantom_signal(spec, v[0], v[1], v[2], q));
+    ++nvox;
+    for (int o = 0; o < rep % 5; ++o, ++nvox)
+      for (int q = 0; q < nt; ++q) y.push_back(vk::phantom_signal(spec, 40 + rep, 60 + o, 4, q));
+  }
+  long checked = 0;
+  vk::fit_voxels_lanes<vk::detail::ProxylLanesByLane>(
+      t.data(), nt, nvox, [&](std::int64_t k) { return &y[k * nt]; },
+      [&](std::int64_t k, const vk::VoxelFit& f) {
+        expect_same_fit(f, vk::fit_voxel(t.data(), &y[k * nt], nt), k);
+        ++checked;
+      });
+  EXPECT_EQ(checked, nvox);
+}
+
 TEST(KineticsLanes, AgreesWithFitVoxel) {
   // ProxylLanes uses simd::exp (within 1 ulp of std::exp): the values agree with fit_voxel to
   // rounding where both take the same path; where rounding sends a voxel to another local

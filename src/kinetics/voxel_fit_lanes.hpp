@@ -48,11 +48,12 @@ struct ProxylLanesByLane : ProxylLanes {
 /// the first attempt's result.
 struct LaneVoxel {
   std::int64_t item = -1;  ///< -1: idle
-  int attempt = 0;         ///< 1 or 2
+  int attempt = 0;         ///< 1, 2, or 3 (the first start continued, fit_voxel's rule)
   const double* y = nullptr;
   FitBounds b;
   double p_first[kNumParams];
   bool ok1 = false;
+  bool capped1 = false;  ///< the first start stopped at kAttemptMaxNfev
   double p1[kNumParams];
   double rss1 = 0.0;
   double jtj1[kNumParams * kNumParams];
@@ -102,8 +103,8 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
   trf_idle<N>(st);
   detail::LaneVoxel lanes[kLanes];
 
-  // starts an attempt from x0 in lane l
-  auto start = [&](int l, const double* x0) {
+  // starts an attempt from x0 in lane l with a budget of max_nfev evaluations (0: scipy's)
+  auto start = [&](int l, const double* x0, int max_nfev) {
     Pack x0p[N], lbp[N], ubp[N];
     for (int i = 0; i < N; ++i) {
       x0p[i] = st.xe[i];
@@ -115,7 +116,7 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
     }
     lane::SMask m{};
     m[l] = -1;
-    trf_start<N>(st, m, x0p, lbp, ubp, opt.max_nfev);
+    trf_start<N>(st, m, x0p, lbp, ubp, max_nfev);
   };
   // loads the next fittable voxel of the block into lane l (or leaves it idle)
   auto refill = [&](int l) {
@@ -131,7 +132,7 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
       v.y = y;
       v.attempt = 1;
       for (int i = 0; i < n; ++i) yt[i][l] = y[i];
-      start(l, v.p_first);
+      start(l, v.p_first, kAttemptMaxNfev);
       return;
     }
   };
@@ -148,6 +149,7 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
     const bool ok = attempt_ok(status, rss);
     if (v.attempt == 1) {
       v.ok1 = ok;
+      v.capped1 = status == LsqStatus::MaxEval;
       v.rss1 = rss;
       for (int i = 0; i < N; ++i) v.p1[i] = p[i];
       for (int i = 0; i < N * N; ++i) v.jtj1[i] = jtj[i];
@@ -156,10 +158,15 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
         double p2[N];
         proxyl_fallback_guess(t_min, n, v.b, v.p_first, p2);
         v.attempt = 2;
-        start(l, p2);
+        start(l, p2, ok ? kAttemptMaxNfev : opt.max_nfev);
         return;
       }
       finish_voxel_fit(ok, p, rss, jtj, v.y, n, v.b, v.out);
+    } else if (v.attempt == 2 && !ok && !v.ok1 && v.capped1) {
+      // both starts failed and the first was stopped by its budget: it goes on from there
+      v.attempt = 3;
+      start(l, v.p1, kContinuedAttemptMaxNfev);
+      return;
     } else if (ok && (!v.ok1 || rss < v.rss1)) {
       finish_voxel_fit(true, p, rss, jtj, v.y, n, v.b, v.out);
     } else {
