@@ -559,7 +559,8 @@ KOKKOS_INLINE_FUNCTION void finish_voxel_fit(bool ok, const double* p, double rs
 /// with scipy's Trust Region Reflective algorithm (bounded_lm.hpp); a second start
 /// (proxyl_fallback_guess) when the first does not converge or when the fitted curve's range
 /// is >= kSecondStartSnr times the robust noise level, keeping the better converged fit
-/// (docs/kinetics_fit.md). Status: n < kMinTimePoints -> TooFewPoints; non-finite values, a
+/// (docs/kinetics_fit.md); an attempt that is not the last resort has kAttemptMaxNfev
+/// evaluations, and a first start stopped there goes on when both starts failed. Status: n < kMinTimePoints -> TooFewPoints; non-finite values, a
 /// flat series, max(y) <= 0, n > kMaxTimePoints or no converged attempt -> FitFailed (NaN in
 /// every field); otherwise AtBound when a parameter is within 1e-6 of its box width of a bound,
 /// else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
