@@ -560,10 +560,10 @@ KOKKOS_INLINE_FUNCTION void finish_voxel_fit(bool ok, const double* p, double rs
 /// (proxyl_fallback_guess) when the first does not converge or when the fitted curve's range
 /// is >= kSecondStartSnr times the robust noise level, keeping the better converged fit
 /// (docs/kinetics_fit.md); an attempt that is not the last resort has kAttemptMaxNfev
-/// evaluations, and a first start stopped there goes on when both starts failed. Status: n < kMinTimePoints -> TooFewPoints; non-finite values, a
-/// flat series, max(y) <= 0, n > kMaxTimePoints or no converged attempt -> FitFailed (NaN in
-/// every field); otherwise AtBound when a parameter is within 1e-6 of its box width of a bound,
-/// else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
+/// evaluations, and a first start stopped there goes on when both starts failed. Status:
+/// n < kMinTimePoints -> TooFewPoints; non-finite values, a flat series, max(y) <= 0,
+/// n > kMaxTimePoints or no converged attempt -> FitFailed (NaN in every field); otherwise
+/// AtBound when a parameter is within 1e-6 of its box width of a bound, else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
 /// vector_rows = false selects the scalar accumulation of J^T J (ProxylProblem::vector_rows):
 /// the same bits, slower; for the benchmark's side-by-side baseline and the tests.
 /// voxel_fit_lanes.hpp runs the same steps for several voxels in the lanes of a vector register.
