@@ -201,6 +201,7 @@ struct FitOut {
   std::vector<double> params;  // [n, 8]
   std::vector<double> rss;     // [n]
   std::vector<double> status;  // [n]
+  std::vector<double> evals;   // [n] model evaluations per voxel (all attempts)
   double seconds = 0;
   long evaluations = 0;
 };
@@ -271,10 +272,12 @@ FitOut fit_all(const std::vector<double>& series_host, const std::vector<double>
   out.params.resize(n * vk::kNumParams);
   out.rss.resize(n);
   out.status.resize(n);
+  out.evals.resize(n);
   for (long v = 0; v < n; ++v) {
     for (int i = 0; i < vk::kNumParams; ++i) out.params[v * vk::kNumParams + i] = hp(v, i);
     out.rss[v] = hr(v);
     out.status[v] = hst(v);
+    out.evals[v] = he(v);
     out.evaluations += static_cast<long>(he(v));
   }
   return out;
@@ -286,6 +289,25 @@ void print_status_counts(const FitOut& f) {
   std::printf("  status: Ok %ld, AtBound %ld, FitFailed %ld, TooFewPoints %ld; mean evaluations %.1f\n",
               counts[1], counts[4], counts[2], counts[3],
               static_cast<double>(f.evaluations) / static_cast<double>(f.status.size()));
+  // the tail of the evaluation counts: voxels that spent an attempt's budget (kAttemptMaxNfev)
+  // and their share of all evaluations
+  std::vector<double> e = f.evals;
+  if (e.empty()) return;
+  std::sort(e.begin(), e.end());
+  auto q = [&](double p) { return e[std::min(e.size() - 1, static_cast<size_t>(p * static_cast<double>(e.size())))]; };
+  long tail = 0;
+  double tail_evals = 0, all_evals = 0;
+  for (double x : e) {
+    all_evals += x;
+    if (x >= vk::kAttemptMaxNfev) {
+      ++tail;
+      tail_evals += x;
+    }
+  }
+  std::printf("  evaluations per voxel: median %.0f, p90 %.0f, p99 %.0f, p99.9 %.0f, max %.0f; "
+              ">= %d (an attempt's budget): %ld voxels, %.1f %% of all evaluations\n",
+              q(0.5), q(0.9), q(0.99), q(0.999), e.back(), vk::kAttemptMaxNfev, tail,
+              all_evals > 0 ? 100.0 * tail_evals / all_evals : 0.0);
 }
 
 }  // namespace
