@@ -419,6 +419,9 @@ KOKKOS_INLINE_FUNCTION double median_inplace(double* a, int n) {
   return 0.5 * (lower + upper);
 }
 
+/// MAD of the first differences of white noise / its standard deviation: 0.6745 sqrt 2.
+constexpr double kMadToSigma = 0.6744897501960817 * 1.4142135623730951;
+
 /// Robust noise level of y[0..n) (n >= 3): MAD of the first differences / (0.6745 sqrt 2), the
 /// normal-consistent standard deviation of white noise, insensitive to the few large
 /// differences of the bolus rise.
@@ -428,7 +431,7 @@ KOKKOS_INLINE_FUNCTION double robust_noise_sigma(const double* y, int n) {
   for (int i = 0; i < m; ++i) d[i] = y[i + 1] - y[i];
   const double med = median_inplace(d, m);
   for (int i = 0; i < m; ++i) d[i] = voxflow::kmath::fabs(d[i] - med);
-  return median_inplace(d, m) / (0.6744897501960817 * 1.4142135623730951);
+  return median_inplace(d, m) / kMadToSigma;
 }
 
 /// max - min of the model with parameters p over the sample times t[0..n).
@@ -477,7 +480,6 @@ KOKKOS_INLINE_FUNCTION bool prepare_voxel_fit(const double* t_min, const double*
 /// a_i (the same decision, bit for bit, as computing the MAD; checked in test_kinetics_fit).
 KOKKOS_INLINE_FUNCTION bool bolus_measurable(double range, const double* y, int n) {
   const int m = n - 1;
-  constexpr double kMadToSigma = 0.6744897501960817 * 1.4142135623730951;  // as robust_noise_sigma
   if (m % 2 == 0) {
     const double sigma = detail::robust_noise_sigma(y, n);
     return !(sigma > 0.0) || range >= kSecondStartSnr * sigma;
@@ -487,7 +489,7 @@ KOKKOS_INLINE_FUNCTION bool bolus_measurable(double range, const double* y, int 
   const double med = detail::median_inplace(d, m);
   int holds = 0;
   for (int i = 0; i < m; ++i) {
-    const double sigma_i = voxflow::kmath::fabs(d[i] - med) / kMadToSigma;
+    const double sigma_i = voxflow::kmath::fabs(d[i] - med) / detail::kMadToSigma;
     holds += (!(sigma_i > 0.0) || range >= kSecondStartSnr * sigma_i) ? 1 : 0;
   }
   return holds >= m / 2 + 1;
@@ -516,6 +518,16 @@ KOKKOS_INLINE_FUNCTION bool wants_second_start(bool ok, const double* p, const d
 constexpr int kAttemptMaxNfev = 400;
 /// The rest of scipy's budget (100 N) for a first start stopped at kAttemptMaxNfev.
 constexpr int kContinuedAttemptMaxNfev = 100 * kNumParams - kAttemptMaxNfev;
+
+/// The second start's budget (LsqOptions::max_nfev): kAttemptMaxNfev when the first start
+/// converged, else scipy's (0 = 100 N: the last resort).
+KOKKOS_INLINE_FUNCTION int second_start_max_nfev(bool first_ok) { return first_ok ? kAttemptMaxNfev : 0; }
+
+/// Whether the first start goes on (kContinuedAttemptMaxNfev more evaluations from where it
+/// stopped) after the second: both failed and the first was stopped by kAttemptMaxNfev.
+KOKKOS_INLINE_FUNCTION bool continues_first_start(bool first_ok, bool first_capped, bool second_ok) {
+  return !first_ok && first_capped && !second_ok;
+}
 
 /// Whether an attempt's result counts as converged (scipy's success and a finite rss).
 KOKKOS_INLINE_FUNCTION bool attempt_ok(LsqStatus status, double rss) {
@@ -563,7 +575,8 @@ KOKKOS_INLINE_FUNCTION void finish_voxel_fit(bool ok, const double* p, double rs
 /// evaluations, and a first start stopped there goes on when both starts failed. Status:
 /// n < kMinTimePoints -> TooFewPoints; non-finite values, a flat series, max(y) <= 0,
 /// n > kMaxTimePoints or no converged attempt -> FitFailed (NaN in every field); otherwise
-/// AtBound when a parameter is within 1e-6 of its box width of a bound, else Ok. Deterministic; never throws, never allocates (about 5 KB of stack).
+/// AtBound when a parameter is within 1e-6 of its box width of a bound, else Ok. Deterministic;
+/// never throws, never allocates (about 5 KB of stack).
 /// vector_rows = false selects the scalar accumulation of J^T J (ProxylProblem::vector_rows):
 /// the same bits, slower; for the benchmark's side-by-side baseline and the tests.
 /// voxel_fit_lanes.hpp runs the same steps for several voxels in the lanes of a vector register.
@@ -584,7 +597,8 @@ KOKKOS_INLINE_FUNCTION VoxelFit fit_voxel(const double* t_min, const double* y, 
   LsqResult<kNumParams> best = bounded_least_squares<kNumParams>(problem, best_p, b.lo, b.hi, opt_capped);
   out.iterations += best.nfev;
   bool best_ok = attempt_ok(best.status, best.rss);
-  const bool first_capped = best.status == LsqStatus::MaxEval;
+  const bool first_ok = best_ok, first_capped = best.status == LsqStatus::MaxEval;
+  bool second_ok = false;
 
   // Second start (voxflow's fallback, docs/kinetics_fit.md): when the first attempt did not
   // converge, or when the fitted curve carries a measurable bolus, try proxyl_fallback_guess()
@@ -593,18 +607,20 @@ KOKKOS_INLINE_FUNCTION VoxelFit fit_voxel(const double* t_min, const double* y, 
   if (wants_second_start(best_ok, best_p, t_min, y, n)) {
     double p2[kNumParams];
     proxyl_fallback_guess(t_min, n, b, p_first, p2);
-    LsqResult<kNumParams> r2 = bounded_least_squares<kNumParams>(problem, p2, b.lo, b.hi, best_ok ? opt_capped : opt);
+    LsqOptions opt2 = opt;
+    opt2.max_nfev = second_start_max_nfev(best_ok);
+    LsqResult<kNumParams> r2 = bounded_least_squares<kNumParams>(problem, p2, b.lo, b.hi, opt2);
     out.iterations += r2.nfev;
-    const bool ok2 = attempt_ok(r2.status, r2.rss);
-    if (ok2 && (!best_ok || r2.rss < best.rss)) {
+    second_ok = attempt_ok(r2.status, r2.rss);
+    if (second_ok && (!best_ok || r2.rss < best.rss)) {
       best = r2;
       for (int i = 0; i < kNumParams; ++i) best_p[i] = p2[i];
       best_ok = true;
     }
   }
   // Both starts failed and the first was stopped by kAttemptMaxNfev: it goes on from where it
-  // stopped (best_p) with the rest of scipy's budget.
-  if (!best_ok && first_capped) {
+  // stopped (best_p, the second start was not kept) with the rest of scipy's budget.
+  if (continues_first_start(first_ok, first_capped, second_ok)) {
     LsqOptions opt_rest = opt;
     opt_rest.max_nfev = kContinuedAttemptMaxNfev;
     LsqResult<kNumParams> r3 = bounded_least_squares<kNumParams>(problem, best_p, b.lo, b.hi, opt_rest);

@@ -65,7 +65,7 @@ struct LaneVoxel {
 /// Voxels per block of fit_voxels_lanes in bench_kinetics_fit's lanes solvers (the pipeline,
 /// fit_kinetics_items, runs one fit_voxels_lanes_queue per thread over the whole range instead):
 /// large enough that the lanes rarely idle at the end of a block behind one slow voxel (up to
-/// 2 x 800 evaluations). Measured on 49,152 phantom voxels (bench_kinetics_fit --lane-block):
+/// 400 + 800 + 400 evaluations). Measured on 49,152 phantom voxels (bench_kinetics_fit --lane-block):
 /// busy lanes per tick 89.7 / 93.5 / 95.7 / 96.7 / 97.2 % with 512 / 1024 / 2048 / 4096 /
 /// 49,152 voxels per block; 32 / 128 / 512 voxels per block: 30.7 / 24.8 / 18.9 us per voxel.
 constexpr int kLaneBlock = 2048;
@@ -158,11 +158,11 @@ inline void fit_voxels_lanes_queue(const double* t_min, int n, const Next& next_
         double p2[N];
         proxyl_fallback_guess(t_min, n, v.b, v.p_first, p2);
         v.attempt = 2;
-        start(l, p2, ok ? kAttemptMaxNfev : opt.max_nfev);
+        start(l, p2, second_start_max_nfev(ok));
         return;
       }
       finish_voxel_fit(ok, p, rss, jtj, v.y, n, v.b, v.out);
-    } else if (v.attempt == 2 && !ok && !v.ok1 && v.capped1) {
+    } else if (v.attempt == 2 && continues_first_start(v.ok1, v.capped1, ok)) {
       // both starts failed and the first was stopped by its budget: it goes on from there
       v.attempt = 3;
       start(l, v.p1, kContinuedAttemptMaxNfev);
